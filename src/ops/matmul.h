@@ -1,0 +1,35 @@
+// Matrix multiplication of F32 activations by a weight matrix stored in any supported GGUF type.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "base/dtype.h"
+#include "base/thread_pool.h"
+
+namespace pareto {
+
+// A weight matrix as GGUF stores it: out_features rows, each of in_features elements of `type`,
+// rows `row_bytes(type, in_features)` apart. Not owned (usually points into a mapped file).
+struct WeightMatrix {
+  DType type = DType::F32;
+  int64_t in_features = 0;   // K
+  int64_t out_features = 0;  // N
+  const void* data = nullptr;
+
+  size_t row_stride() const { return row_bytes(type, in_features); }
+  const uint8_t* row(int64_t n) const {
+    return static_cast<const uint8_t*>(data) + static_cast<size_t>(n) * row_stride();
+  }
+};
+
+// y[t, n] = sum_k x[t, k] * W[n, k] for t < num_tokens.
+// x: [num_tokens, K] row-major F32; y: [num_tokens, N] row-major F32.
+// Work is split across the pool by output rows; each output element is computed by one thread
+// with the same instruction sequence, so results do not depend on the thread count.
+void matmul(const WeightMatrix& w, const float* x, int64_t num_tokens, float* y, ThreadPool& pool);
+
+// Scalar reference: dequantizes each row with dequantize_row_ref and accumulates in double.
+void matmul_ref(const WeightMatrix& w, const float* x, int64_t num_tokens, float* y);
+
+}  // namespace pareto
