@@ -173,7 +173,9 @@ std::string GgufValue::to_display_string(size_t max_elems) const {
       return out + "]";
     }
     case GgufType::BOOL: return u_ ? "true" : "false";
-    case GgufType::FLOAT32:
+    // Formatting an f32 through double would print its binary expansion (1e-5 as
+    // 9.999999747378752e-06); the shortest float representation is what the file's author wrote.
+    case GgufType::FLOAT32: return fmt::format("{}", static_cast<float>(f_));
     case GgufType::FLOAT64: return fmt::format("{}", f_);
     default: return is_signed(type_) ? fmt::format("{}", i_) : fmt::format("{}", u_);
   }
