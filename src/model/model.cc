@@ -1,0 +1,194 @@
+#include "model/model.h"
+
+#include <cmath>
+#include <cstring>
+
+#include "base/error.h"
+#include "ops/activations.h"
+#include "ops/attention.h"
+#include "ops/rmsnorm.h"
+#include "ops/rope.h"
+#include "weights/dequantize.h"
+
+namespace pareto {
+namespace {
+
+std::string shape_str(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+}  // namespace
+
+std::unique_ptr<Model> Model::load(const std::string& path) {
+  return from_gguf(GgufFile::open(path));
+}
+
+std::unique_ptr<Model> Model::from_gguf(GgufFile file) {
+  std::unique_ptr<Model> model(new Model(std::move(file)));
+  model->bind_weights();
+  return model;
+}
+
+Model::Model(GgufFile file) : file_(std::move(file)), config_(ModelConfig::from_gguf(file_)) {}
+
+void Model::bind_weights() {
+  const auto& c = config_;
+  auto tensor = [&](const std::string& name) -> const GgufTensorInfo& {
+    const GgufTensorInfo* t = file_.find_tensor(name);
+    if (!t) fail("{}: missing tensor '{}' required by architecture '{}'", file_.path(), name,
+                 c.architecture);
+    return *t;
+  };
+  auto check_shape = [&](const GgufTensorInfo& t, std::vector<int64_t> want) {
+    if (t.shape != want)
+      fail("{}: tensor '{}' has shape {}, expected {}", file_.path(), t.name, shape_str(t.shape),
+           shape_str(want));
+  };
+  auto vector_f32 = [&](const std::string& name, int64_t n) -> const float* {
+    const GgufTensorInfo& t = tensor(name);
+    check_shape(t, {n});
+    if (t.type != DType::F32)
+      fail("{}: tensor '{}' must be f32, found {}", file_.path(), name, dtype_name(t.type));
+    if (reinterpret_cast<uintptr_t>(t.data) % alignof(float) != 0)
+      fail("{}: tensor '{}' is not 4-byte aligned", file_.path(), name);
+    return reinterpret_cast<const float*>(t.data);
+  };
+  auto optional_vector_f32 = [&](const std::string& name, int64_t n) -> const float* {
+    return file_.find_tensor(name) ? vector_f32(name, n) : nullptr;
+  };
+  auto matrix = [&](const std::string& name, int64_t in, int64_t out) {
+    const GgufTensorInfo& t = tensor(name);
+    check_shape(t, {in, out});
+    if (!can_dequantize(t.type))
+      fail("{}: tensor '{}' has type {}, which Pareto cannot compute with yet", file_.path(),
+           name, dtype_name(t.type));
+    return WeightMatrix{t.type, in, out, t.data};
+  };
+
+  const GgufTensorInfo& embd = tensor("token_embd.weight");
+  if (embd.shape.size() != 2 || embd.shape[0] != c.hidden_size)
+    fail("{}: tensor 'token_embd.weight' has shape {}, expected [{}, vocab]", file_.path(),
+         shape_str(embd.shape), c.hidden_size);
+  if (config_.vocab_size != 0 && config_.vocab_size != embd.shape[1])
+    fail("{}: vocab_size {} does not match token_embd.weight {}", file_.path(),
+         config_.vocab_size, shape_str(embd.shape));
+  config_.vocab_size = embd.shape[1];
+  token_embd_ = matrix("token_embd.weight", c.hidden_size, config_.vocab_size);
+  output_norm_ = vector_f32("output_norm.weight", c.hidden_size);
+  if (file_.find_tensor("output.weight")) {
+    output_ = matrix("output.weight", c.hidden_size, config_.vocab_size);
+  } else {
+    config_.tied_embeddings = true;
+    output_ = token_embd_;
+  }
+  // Llama 3 conversions store their long-context frequency factors as a tensor.
+  if (const GgufTensorInfo* f = file_.find_tensor("rope_freqs.weight")) {
+    const float* factors = vector_f32("rope_freqs.weight", c.rope.dims / 2);
+    config_.rope.freq_factors.assign(factors, factors + c.rope.dims / 2);
+    (void)f;
+  }
+
+  layers_.resize(static_cast<size_t>(c.num_layers));
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    const std::string p = "blk." + std::to_string(l) + ".";
+    LayerWeights& w = layers_[static_cast<size_t>(l)];
+    w.attn_norm = vector_f32(p + "attn_norm.weight", c.hidden_size);
+    w.wq = matrix(p + "attn_q.weight", c.hidden_size, c.q_size());
+    w.wk = matrix(p + "attn_k.weight", c.hidden_size, c.kv_size());
+    w.wv = matrix(p + "attn_v.weight", c.hidden_size, c.kv_size());
+    w.wo = matrix(p + "attn_output.weight", c.q_size(), c.hidden_size);
+    w.bq = optional_vector_f32(p + "attn_q.bias", c.q_size());
+    w.bk = optional_vector_f32(p + "attn_k.bias", c.kv_size());
+    w.bv = optional_vector_f32(p + "attn_v.bias", c.kv_size());
+    w.ffn_norm = vector_f32(p + "ffn_norm.weight", c.hidden_size);
+    w.w_gate = matrix(p + "ffn_gate.weight", c.hidden_size, c.ffn_size);
+    w.w_up = matrix(p + "ffn_up.weight", c.hidden_size, c.ffn_size);
+    w.w_down = matrix(p + "ffn_down.weight", c.ffn_size, c.hidden_size);
+  }
+}
+
+size_t Model::weight_bytes() const {
+  auto bytes = [](const WeightMatrix& w) { return w.row_stride() * w.out_features; };
+  size_t total = bytes(output_);
+  for (const auto& w : layers_)
+    total += bytes(w.wq) + bytes(w.wk) + bytes(w.wv) + bytes(w.wo) + bytes(w.w_gate) +
+             bytes(w.w_up) + bytes(w.w_down);
+  return total;
+}
+
+void Model::embed(std::span<const int32_t> tokens, float* x) const {
+  for (size_t t = 0; t < tokens.size(); ++t)
+    dequantize_row(token_embd_.type, token_embd_.row(tokens[t]), x + t * config_.hidden_size,
+                   config_.hidden_size);
+}
+
+void Model::forward(std::span<const int32_t> tokens, int64_t start_pos, SequenceKvCache& cache,
+                    LogitsMode mode, std::vector<float>& logits, ThreadPool& pool) {
+  const auto& c = config_;
+  const int64_t n = static_cast<int64_t>(tokens.size());
+  if (n == 0) fail("forward: no tokens");
+  if (start_pos < 0 || start_pos + n > cache.capacity())
+    fail("forward: positions {}..{} exceed the KV cache capacity of {} tokens", start_pos,
+         start_pos + n - 1, cache.capacity());
+  for (int32_t t : tokens)
+    if (t < 0 || t >= c.vocab_size) fail("forward: token id {} is outside the vocabulary", t);
+
+  Scratch& s = scratch_;
+  auto sized = [](std::vector<float>& v, int64_t count) {
+    if (v.size() < static_cast<size_t>(count)) v.resize(static_cast<size_t>(count));
+    return v.data();
+  };
+  float* x = sized(s.x, n * c.hidden_size);
+  float* xn = sized(s.xn, n * c.hidden_size);
+  float* q = sized(s.q, n * c.q_size());
+  float* k = sized(s.k, n * c.kv_size());
+  float* v = sized(s.v, n * c.kv_size());
+  float* attn = sized(s.attn, n * c.q_size());
+  float* gate = sized(s.gate, n * c.ffn_size);
+  float* up = sized(s.up, n * c.ffn_size);
+  s.positions.resize(static_cast<size_t>(n));
+  for (int64_t t = 0; t < n; ++t) s.positions[static_cast<size_t>(t)] = static_cast<int32_t>(start_pos + t);
+
+  embed(tokens, x);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
+  auto add_bias = [](float* y, const float* b, int64_t rows, int64_t cols) {
+    if (!b) return;
+    for (int64_t r = 0; r < rows; ++r) add_inplace(y + r * cols, b, cols);
+  };
+
+  for (int64_t l = 0; l < c.num_layers; ++l) {
+    const LayerWeights& w = layers_[static_cast<size_t>(l)];
+    // Attention block.
+    rmsnorm(x, w.attn_norm, xn, n, c.hidden_size, c.rms_eps);
+    matmul(w.wq, xn, n, q, pool);
+    matmul(w.wk, xn, n, k, pool);
+    matmul(w.wv, xn, n, v, pool);
+    add_bias(q, w.bq, n, c.q_size());
+    add_bias(k, w.bk, n, c.kv_size());
+    add_bias(v, w.bv, n, c.kv_size());
+    apply_rope(q, s.positions.data(), n, c.num_heads, c.head_dim, c.rope);
+    apply_rope(k, s.positions.data(), n, c.num_kv_heads, c.head_dim, c.rope);
+    const KvLayerView kv = cache.layer(l);
+    kv_store(kv, cache.block_table(), start_pos, n, k, v);
+    attention(q, n, start_pos, c.num_heads, kv, cache.block_table(), scale, attn, pool);
+    matmul(w.wo, attn, n, xn, pool);
+    add_inplace(x, xn, n * c.hidden_size);
+    // Feed-forward block (SwiGLU).
+    rmsnorm(x, w.ffn_norm, xn, n, c.hidden_size, c.rms_eps);
+    matmul(w.w_gate, xn, n, gate, pool);
+    matmul(w.w_up, xn, n, up, pool);
+    silu_mul(gate, up, gate, n * c.ffn_size);
+    matmul(w.w_down, gate, n, xn, pool);
+    add_inplace(x, xn, n * c.hidden_size);
+  }
+
+  const int64_t first = mode == LogitsMode::kAll ? 0 : n - 1;
+  const int64_t rows = n - first;
+  rmsnorm(x + first * c.hidden_size, output_norm_, xn, rows, c.hidden_size, c.rms_eps);
+  logits.resize(static_cast<size_t>(rows * c.vocab_size));
+  matmul(output_, xn, rows, logits.data(), pool);
+}
+
+}  // namespace pareto

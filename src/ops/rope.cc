@@ -1,0 +1,59 @@
+#include "ops/rope.h"
+
+#include <cmath>
+#include <numbers>
+
+namespace pareto {
+
+std::vector<float> llama3_rope_freq_factors(int64_t dims, double freq_base, double factor,
+                                            double low_freq_factor, double high_freq_factor,
+                                            double original_context_length) {
+  std::vector<float> factors(static_cast<size_t>(dims / 2));
+  const double low_freq_wavelen = original_context_length / low_freq_factor;
+  const double high_freq_wavelen = original_context_length / high_freq_factor;
+  for (int64_t i = 0; i < dims / 2; ++i) {
+    const double freq = std::pow(freq_base, -2.0 * static_cast<double>(i) / dims);
+    const double wavelen = 2.0 * std::numbers::pi / freq;
+    double f;
+    if (wavelen < high_freq_wavelen) {
+      f = 1.0;  // high frequencies are left alone
+    } else if (wavelen > low_freq_wavelen) {
+      f = factor;  // low frequencies are slowed down by the full factor
+    } else {  // smooth interpolation in between
+      const double smooth = (original_context_length / wavelen - low_freq_factor) /
+                            (high_freq_factor - low_freq_factor);
+      f = 1.0 / ((1.0 - smooth) / factor + smooth);
+    }
+    factors[static_cast<size_t>(i)] = static_cast<float>(f);
+  }
+  return factors;
+}
+
+void apply_rope(float* x, const int32_t* positions, int64_t num_tokens, int64_t num_heads,
+                int64_t head_dim, const RopeConfig& config) {
+  const int64_t half = config.dims / 2;
+  std::vector<float> cos_table(static_cast<size_t>(half)), sin_table(static_cast<size_t>(half));
+  for (int64_t t = 0; t < num_tokens; ++t) {
+    const double pos = static_cast<double>(positions[t]) * config.freq_scale;
+    for (int64_t i = 0; i < half; ++i) {
+      double theta = pos * std::pow(config.freq_base, -2.0 * static_cast<double>(i) /
+                                                          static_cast<double>(config.dims));
+      if (!config.freq_factors.empty()) theta /= config.freq_factors[static_cast<size_t>(i)];
+      cos_table[static_cast<size_t>(i)] = static_cast<float>(std::cos(theta));
+      sin_table[static_cast<size_t>(i)] = static_cast<float>(std::sin(theta));
+    }
+    for (int64_t h = 0; h < num_heads; ++h) {
+      float* v = x + (t * num_heads + h) * head_dim;
+      for (int64_t i = 0; i < half; ++i) {
+        const int64_t a = config.style == RopeStyle::kNormal ? 2 * i : i;
+        const int64_t b = config.style == RopeStyle::kNormal ? 2 * i + 1 : i + half;
+        const float c = cos_table[static_cast<size_t>(i)], s = sin_table[static_cast<size_t>(i)];
+        const float x0 = v[a], x1 = v[b];
+        v[a] = x0 * c - x1 * s;
+        v[b] = x0 * s + x1 * c;
+      }
+    }
+  }
+}
+
+}  // namespace pareto

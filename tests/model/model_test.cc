@@ -1,0 +1,97 @@
+#include "model/model.h"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+#include "base/error.h"
+#include "support/test_paths.h"
+
+namespace pareto {
+namespace {
+
+std::vector<int32_t> greedy(Model& model, std::vector<int32_t> prompt, int n, int threads,
+                            int64_t chunk = 0) {
+  ThreadPool pool(threads);
+  SequenceKvCache cache(model.config(), static_cast<int64_t>(prompt.size()) + n);
+  std::vector<float> logits;
+  const int64_t len = static_cast<int64_t>(prompt.size());
+  if (chunk <= 0) chunk = len;
+  for (int64_t start = 0; start < len; start += chunk) {
+    const int64_t count = std::min(chunk, len - start);
+    model.forward({prompt.data() + start, static_cast<size_t>(count)}, start, cache,
+                  LogitsMode::kLast, logits, pool);
+  }
+  std::vector<int32_t> out;
+  int64_t pos = len;
+  for (int i = 0; i < n; ++i) {
+    const int32_t next =
+        static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    out.push_back(next);
+    model.forward({&next, 1}, pos++, cache, LogitsMode::kLast, logits, pool);
+  }
+  return out;
+}
+
+TEST(Model, LoadsStoriesConfig) {
+  auto model = Model::load(test::stories_model());
+  const ModelConfig& c = model->config();
+  EXPECT_EQ(c.architecture, "llama");
+  EXPECT_EQ(c.vocab_size, 512);
+  EXPECT_EQ(c.hidden_size, 64);
+  EXPECT_EQ(c.num_layers, 5);
+  EXPECT_EQ(c.num_heads, 8);
+  EXPECT_EQ(c.num_kv_heads, 4);
+  EXPECT_EQ(c.head_dim, 8);
+  EXPECT_FALSE(c.tied_embeddings);
+}
+
+TEST(Model, QwenUsesNeoxRopeAndTiedEmbeddings) {
+  auto model = Model::load(test::reference_dir() + "/synthetic/tiny-qwen2-F32.gguf");
+  EXPECT_EQ(model->config().rope.style, RopeStyle::kNeox);
+  EXPECT_TRUE(model->config().tied_embeddings);
+  EXPECT_DOUBLE_EQ(model->config().rope.freq_base, 1e6);
+}
+
+TEST(Model, SameTokensWithOneAndTwoThreads) {
+  for (const char* file : {"tiny-llama-Q8_0.gguf", "tiny-llama-Q4_K.gguf", "tiny-qwen2-F32.gguf"}) {
+    SCOPED_TRACE(file);
+    auto model = Model::load(test::reference_dir() + "/synthetic/" + file);
+    const std::vector<int32_t> prompt = {1, 403, 407, 261, 378, 383, 286, 261};
+    EXPECT_EQ(greedy(*model, prompt, 24, 1), greedy(*model, prompt, 24, 2));
+  }
+}
+
+TEST(Model, ChunkedPrefillMatchesWholePrompt) {
+  auto model = Model::load(test::stories_model());
+  const std::vector<int32_t> prompt = {1, 317, 269, 368, 302, 382, 276, 337, 299, 322, 265, 298};
+  const auto whole = greedy(*model, prompt, 32, 2);
+  EXPECT_EQ(greedy(*model, prompt, 32, 2, 1), whole);
+  EXPECT_EQ(greedy(*model, prompt, 32, 2, 5), whole);
+}
+
+TEST(Model, RejectsBadInput) {
+  auto model = Model::load(test::stories_model());
+  ThreadPool pool(1);
+  SequenceKvCache cache(model->config(), 16);
+  std::vector<float> logits;
+  const std::vector<int32_t> bad_token = {1, 9999};
+  EXPECT_THROW(model->forward(bad_token, 0, cache, LogitsMode::kLast, logits, pool), Error);
+  const std::vector<int32_t> too_long(17, 1);
+  EXPECT_THROW(model->forward(too_long, 0, cache, LogitsMode::kLast, logits, pool), Error);
+}
+
+TEST(Model, UnsupportedArchitectureIsNamed) {
+  // The tokenizer-only GGUF has no architecture tensors; a vocab file says "llama" but lacks
+  // weights, so the error must name the missing tensor.
+  try {
+    Model::load(test::reference_dir() + "/tokenizer/ggml-vocab-llama-spm.gguf");
+    FAIL() << "expected an error";
+  } catch (const Error& e) {
+    const std::string msg = e.what();
+    EXPECT_TRUE(msg.find("ggml-vocab-llama-spm.gguf") != std::string::npos) << msg;
+  }
+}
+
+}  // namespace
+}  // namespace pareto
