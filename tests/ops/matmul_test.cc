@@ -1,0 +1,217 @@
+#include "ops/matmul.h"
+
+#include <gtest/gtest.h>
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "base/error.h"
+#include "ops/matmul_isa.h"
+#include "support/test_paths.h"
+#include "weights/dequantize.h"
+#include "weights/gguf_file.h"
+#include "weights/quantize.h"
+#include "weights/simd_isa.h"
+
+namespace pareto {
+namespace {
+
+constexpr DType kAllTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0,
+                               DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0,
+                               DType::Q4_K, DType::Q5_K, DType::Q6_K};
+
+std::vector<SimdIsa> supported_isas() {
+  std::vector<SimdIsa> isas;
+  for (SimdIsa isa : {SimdIsa::kScalar, SimdIsa::kAvx2, SimdIsa::kAvx512})
+    if (cpu_supports(isa)) isas.push_back(isa);
+  return isas;
+}
+
+std::vector<float> normal_data(int64_t n, std::mt19937& rng) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (auto& v : x) v = normal(rng);
+  return x;
+}
+
+// A random [n, k] weight matrix stored as t (storage owned by the struct).
+struct TestMatrix {
+  std::vector<uint8_t> bytes;
+  WeightMatrix w;
+
+  TestMatrix(DType t, int64_t k, int64_t n, std::mt19937& rng) {
+    const auto values = normal_data(n * k, rng);
+    bytes.resize(row_bytes(t, k) * static_cast<size_t>(n) + 1);
+    for (int64_t r = 0; r < n; ++r)
+      quantize_row(t, values.data() + r * k, bytes.data() + r * row_bytes(t, k), k);
+    w = {t, k, n, bytes.data()};
+  }
+
+  // The same matrix dequantized to F32 (by the reference decoder).
+  std::vector<float> dequantized() const {
+    std::vector<float> out(static_cast<size_t>(w.out_features * w.in_features));
+    for (int64_t r = 0; r < w.out_features; ++r)
+      dequantize_row_ref(w.type, w.row(r), out.data() + r * w.in_features, w.in_features);
+    return out;
+  }
+};
+
+// The float dot products may differ from the double reference by their rounding: with the
+// accumulation split over 2 x 8 or 2 x 16 lanes, each lane sums at most K/16 products, so
+// |error| <= (K/16 + 6) * 2^-24 * sum_k |x_k w_k| (the 6 covers the final reduction). The
+// bound used is 4x that.
+void expect_close_to_ref(const WeightMatrix& w, const std::vector<float>& x, int64_t tokens,
+                         const std::vector<float>& got, const std::vector<float>& want,
+                         const std::string& what) {
+  const int64_t k = w.in_features, n = w.out_features;
+  std::vector<float> row(static_cast<size_t>(k));
+  for (int64_t r = 0; r < n; ++r) {
+    dequantize_row_ref(w.type, w.row(r), row.data(), k);
+    for (int64_t t = 0; t < tokens; ++t) {
+      double abs_sum = 0;
+      for (int64_t i = 0; i < k; ++i) abs_sum += std::fabs(x[t * k + i] * row[i]);
+      const double tol = 4.0 * (static_cast<double>(k) / 16 + 6) * std::ldexp(1.0, -24) * abs_sum;
+      ASSERT_NEAR(got[t * n + r], want[t * n + r], tol) << what << " token " << t << " row " << r;
+    }
+  }
+}
+
+std::vector<float> run(SimdIsa isa, const WeightMatrix& w, const std::vector<float>& x,
+                       int64_t tokens, int threads) {
+  ThreadPool pool(threads);
+  std::vector<float> y(static_cast<size_t>(tokens * w.out_features), NAN);
+  matmul_isa(isa, w, x.data(), tokens, y.data(), pool);
+  return y;
+}
+
+bool same_bits(const std::vector<float>& a, const std::vector<float>& b) {
+  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+}
+
+TEST(Matmul, EveryTypeAndIsaMatchesReference) {
+  std::mt19937 rng(42);
+  for (DType t : kAllTypes) {
+    const int64_t block = traits(t).block_elems;
+    std::vector<int64_t> ks = {256, 512};
+    if (block == 1) ks = {1, 5, 32, 33, 47, 256};
+    if (block == 32) ks = {32, 96, 256};
+    for (int64_t k : ks) {
+      for (int64_t n : {1, 3, 17}) {
+        const TestMatrix m(t, k, n, rng);
+        for (int64_t tokens : {1, 2, 7}) {
+          const auto x = normal_data(tokens * k, rng);
+          std::vector<float> want(static_cast<size_t>(tokens * n));
+          matmul_ref(m.w, x.data(), tokens, want.data());
+          for (SimdIsa isa : supported_isas()) {
+            const std::string what = std::string(dtype_name(t)) + " " + simd_isa_name(isa) +
+                                     " K=" + std::to_string(k) + " N=" + std::to_string(n) +
+                                     " T=" + std::to_string(tokens);
+            const auto got = run(isa, m.w, x, tokens, 1);
+            expect_close_to_ref(m.w, x, tokens, got, want, what);
+            // Splitting rows across threads must not change a single bit.
+            EXPECT_TRUE(same_bits(got, run(isa, m.w, x, tokens, 2))) << what;
+          }
+          ThreadPool pool(2);
+          std::vector<float> got(static_cast<size_t>(tokens * n));
+          matmul(m.w, x.data(), tokens, got.data(), pool);
+          expect_close_to_ref(m.w, x, tokens, got, want, "matmul");
+        }
+      }
+    }
+  }
+}
+
+TEST(Matmul, QuantizedEqualsF32OfItsDequantizedCopy) {
+  std::mt19937 rng(43);
+  ThreadPool pool(2);
+  const int64_t k = 512, n = 19, tokens = 5;
+  for (DType t : kAllTypes) {
+    const TestMatrix m(t, k, n, rng);
+    const auto w32 = m.dequantized();
+    const WeightMatrix f32{DType::F32, k, n, w32.data()};
+    const auto x = normal_data(tokens * k, rng);
+    std::vector<float> y_q(static_cast<size_t>(tokens * n)), y_f(y_q.size()), want(y_q.size());
+    matmul(m.w, x.data(), tokens, y_q.data(), pool);
+    matmul(f32, x.data(), tokens, y_f.data(), pool);
+    matmul_ref(m.w, x.data(), tokens, want.data());
+    expect_close_to_ref(m.w, x, tokens, y_q, want, std::string(dtype_name(t)));
+    expect_close_to_ref(m.w, x, tokens, y_f, want, std::string(dtype_name(t)) + " as f32");
+    // Both go through the same dot kernel on the same floats, so today they agree exactly.
+    EXPECT_TRUE(same_bits(y_q, y_f)) << dtype_name(t);
+  }
+}
+
+// Larger shapes: several weight panels per thread, row tiles split unevenly across threads.
+TEST(Matmul, ThreadCountNeverChangesResults) {
+  std::mt19937 rng(44);
+  for (DType t : {DType::Q4_K, DType::Q8_0, DType::F32, DType::F16}) {
+    const int64_t k = 4096, n = 150, tokens = 3;
+    const TestMatrix m(t, k, n, rng);
+    const auto x = normal_data(tokens * k, rng);
+    std::vector<float> want(static_cast<size_t>(tokens * n));
+    matmul_ref(m.w, x.data(), tokens, want.data());
+    for (SimdIsa isa : supported_isas()) {
+      const auto one = run(isa, m.w, x, tokens, 1);
+      expect_close_to_ref(m.w, x, tokens, one, want, simd_isa_name(isa));
+      for (int threads : {2, 3, 4})
+        EXPECT_TRUE(same_bits(one, run(isa, m.w, x, tokens, threads)))
+            << dtype_name(t) << " " << simd_isa_name(isa) << " threads=" << threads;
+    }
+  }
+}
+
+TEST(Matmul, EmptyShapes) {
+  ThreadPool pool(2);
+  const std::vector<float> w(64, 1.0f), x(64, 1.0f);
+  std::vector<float> y(8, NAN);
+  matmul({DType::F32, 32, 2, w.data()}, x.data(), 0, y.data(), pool);  // no tokens
+  EXPECT_TRUE(std::isnan(y[0]));
+  matmul({DType::F32, 0, 2, w.data()}, x.data(), 2, y.data(), pool);  // K = 0: zeros
+  EXPECT_EQ(y[0], 0.0f);
+  EXPECT_EQ(y[3], 0.0f);
+  matmul({DType::F32, 32, 0, w.data()}, x.data(), 2, y.data(), pool);  // N = 0
+  matmul_ref({DType::F32, 32, 2, w.data()}, x.data(), 2, y.data());
+  EXPECT_EQ(y[0], 32.0f);
+}
+
+TEST(Matmul, RejectsBadArguments) {
+  ThreadPool pool(1);
+  std::vector<uint8_t> w(4096);
+  std::vector<float> x(512), y(64);
+  EXPECT_THROW(matmul({DType::Q4_0, 48, 2, w.data()}, x.data(), 1, y.data(), pool), Error);
+  EXPECT_THROW(matmul({DType::Q4_K, 128, 2, w.data()}, x.data(), 1, y.data(), pool), Error);
+  EXPECT_THROW(matmul({DType::Q2_K, 256, 2, w.data()}, x.data(), 1, y.data(), pool), Error);
+  EXPECT_THROW(matmul_ref({DType::Q8_0, 33, 2, w.data()}, x.data(), 1, y.data()), Error);
+  EXPECT_THROW(matmul({DType::F32, 32, 2, nullptr}, x.data(), 1, y.data(), pool), Error);
+}
+
+// Real weight matrices from llama.cpp files, including output.weight (512 x 256) and
+// ffn_down (K = 768).
+TEST(Matmul, ReferenceModelMatrices) {
+  std::mt19937 rng(45);
+  ThreadPool pool(2);
+  const std::string dir = test::reference_dir() + "/synthetic/";
+  for (const char* name : {"tiny-llama-Q4_K.gguf", "tiny-llama-Q4_0.gguf"}) {
+    const GgufFile file = GgufFile::open(dir + name);
+    for (const char* tensor : {"output.weight", "blk.0.ffn_down.weight", "blk.1.attn_v.weight"}) {
+      SCOPED_TRACE(std::string(name) + " " + tensor);
+      const GgufTensorInfo* info = file.find_tensor(tensor);
+      ASSERT_NE(info, nullptr);
+      ASSERT_EQ(info->shape.size(), 2u);
+      const WeightMatrix w{info->type, info->shape[0], info->shape[1], info->data};
+      const int64_t tokens = 3;
+      const auto x = normal_data(tokens * w.in_features, rng);
+      std::vector<float> got(static_cast<size_t>(tokens * w.out_features)), want(got.size());
+      matmul(w, x.data(), tokens, got.data(), pool);
+      matmul_ref(w, x.data(), tokens, want.data());
+      expect_close_to_ref(w, x, tokens, got, want, dtype_name(w.type).data());
+    }
+  }
+}
+
+}  // namespace
+}  // namespace pareto
