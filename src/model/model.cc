@@ -37,8 +37,9 @@ void Model::bind_weights() {
   const auto& c = config_;
   auto tensor = [&](const std::string& name) -> const GgufTensorInfo& {
     const GgufTensorInfo* t = file_.find_tensor(name);
-    if (!t) fail("{}: missing tensor '{}' required by architecture '{}'", file_.path(), name,
-                 c.architecture);
+    if (!t)
+      fail("{}: missing tensor '{}' required by architecture '{}'", file_.path(), name,
+           c.architecture);
     return *t;
   };
   auto check_shape = [&](const GgufTensorInfo& t, std::vector<int64_t> want) {
@@ -62,8 +63,8 @@ void Model::bind_weights() {
     const GgufTensorInfo& t = tensor(name);
     check_shape(t, {in, out});
     if (!can_dequantize(t.type))
-      fail("{}: tensor '{}' has type {}, which Pareto cannot compute with yet", file_.path(),
-           name, dtype_name(t.type));
+      fail("{}: tensor '{}' has type {}, which Pareto cannot compute with yet", file_.path(), name,
+           dtype_name(t.type));
     return WeightMatrix{t.type, in, out, t.data};
   };
 
@@ -72,8 +73,8 @@ void Model::bind_weights() {
     fail("{}: tensor 'token_embd.weight' has shape {}, expected [{}, vocab]", file_.path(),
          shape_str(embd.shape), c.hidden_size);
   if (config_.vocab_size != 0 && config_.vocab_size != embd.shape[1])
-    fail("{}: vocab_size {} does not match token_embd.weight {}", file_.path(),
-         config_.vocab_size, shape_str(embd.shape));
+    fail("{}: vocab_size {} does not match token_embd.weight {}", file_.path(), config_.vocab_size,
+         shape_str(embd.shape));
   config_.vocab_size = embd.shape[1];
   token_embd_ = matrix("token_embd.weight", c.hidden_size, config_.vocab_size);
   output_norm_ = vector_f32("output_norm.weight", c.hidden_size);
@@ -149,7 +150,8 @@ void Model::forward(std::span<const int32_t> tokens, int64_t start_pos, Sequence
   float* gate = sized(s.gate, n * c.ffn_size);
   float* up = sized(s.up, n * c.ffn_size);
   s.positions.resize(static_cast<size_t>(n));
-  for (int64_t t = 0; t < n; ++t) s.positions[static_cast<size_t>(t)] = static_cast<int32_t>(start_pos + t);
+  for (int64_t t = 0; t < n; ++t)
+    s.positions[static_cast<size_t>(t)] = static_cast<int32_t>(start_pos + t);
 
   embed(tokens, x);
   const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));

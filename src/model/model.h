@@ -21,7 +21,7 @@ struct LayerWeights {
   const float* bq = nullptr;         // optional biases (qwen2): [q_size], [kv_size], [kv_size]
   const float* bk = nullptr;
   const float* bv = nullptr;
-  const float* ffn_norm = nullptr;   // [hidden]
+  const float* ffn_norm = nullptr;  // [hidden]
   WeightMatrix w_gate, w_up, w_down;
 };
 

@@ -64,8 +64,7 @@ ModelConfig ModelConfig::from_gguf(const GgufFile& file) {
   check(c.num_kv_heads > 0 && c.num_heads % c.num_kv_heads == 0, "attention.head_count_kv",
         c.num_kv_heads);
   check(c.ffn_size > 0 && c.ffn_size <= (1 << 20), "feed_forward_length", c.ffn_size);
-  check(c.context_length > 0 && c.context_length <= (1 << 24), "context_length",
-        c.context_length);
+  check(c.context_length > 0 && c.context_length <= (1 << 24), "context_length", c.context_length);
   c.head_dim = file.get_int_or(p + "attention.key_length", c.hidden_size / c.num_heads);
   check(c.head_dim > 0 && c.head_dim % 2 == 0 && c.head_dim <= 1024, "attention.key_length",
         c.head_dim);
@@ -75,7 +74,8 @@ ModelConfig ModelConfig::from_gguf(const GgufFile& file) {
   check(c.rope.dims > 0 && c.rope.dims <= c.head_dim && c.rope.dims % 2 == 0,
         "rope.dimension_count", c.rope.dims);
   c.rope.freq_base = file.get_float_or(p + "rope.freq_base", 10000.0);
-  if (!(c.rope.freq_base > 1.0)) fail("{}: invalid rope.freq_base {}", file.path(), c.rope.freq_base);
+  if (!(c.rope.freq_base > 1.0))
+    fail("{}: invalid rope.freq_base {}", file.path(), c.rope.freq_base);
 
   const std::string scaling = file.get_string_or(p + "rope.scaling.type", "none");
   const double factor = file.get_float_or(p + "rope.scaling.factor", 1.0);

@@ -15,12 +15,12 @@ struct ModelConfig {
   std::string architecture;  // general.architecture, e.g. "llama", "qwen2"
   std::string name;          // general.name when present
   int64_t vocab_size = 0;
-  int64_t hidden_size = 0;   // embedding_length
-  int64_t num_layers = 0;    // block_count
+  int64_t hidden_size = 0;  // embedding_length
+  int64_t num_layers = 0;   // block_count
   int64_t num_heads = 0;
   int64_t num_kv_heads = 0;
   int64_t head_dim = 0;
-  int64_t ffn_size = 0;      // feed_forward_length
+  int64_t ffn_size = 0;  // feed_forward_length
   int64_t context_length = 0;
   float rms_eps = 1e-5f;
   RopeConfig rope;

@@ -97,7 +97,8 @@ void attention(const float* q, int64_t num_tokens, int64_t start_pos, int64_t nu
       for (int64_t g = 0; g < group; ++g) {
         float* o = out + (t * num_heads + kvh * group + g) * head_dim;
         const float inv = inv_sum[static_cast<size_t>(g)];
-        for (int64_t i = 0; i < head_dim; ++i) o[i] = acc[static_cast<size_t>(g * head_dim + i)] * inv;
+        for (int64_t i = 0; i < head_dim; ++i)
+          o[i] = acc[static_cast<size_t>(g * head_dim + i)] * inv;
       }
     }
   });

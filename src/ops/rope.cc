@@ -19,7 +19,7 @@ std::vector<float> llama3_rope_freq_factors(int64_t dims, double freq_base, doub
       f = 1.0;  // high frequencies are left alone
     } else if (wavelen > low_freq_wavelen) {
       f = factor;  // low frequencies are slowed down by the full factor
-    } else {  // smooth interpolation in between
+    } else {       // smooth interpolation in between
       const double smooth = (original_context_length / wavelen - low_freq_factor) /
                             (high_freq_factor - low_freq_factor);
       f = 1.0 / ((1.0 - smooth) / factor + smooth);

@@ -13,9 +13,9 @@ enum class RopeStyle {
 
 struct RopeConfig {
   RopeStyle style = RopeStyle::kNormal;
-  int64_t dims = 0;          // rotated dimensions per head (<= head_dim); the rest pass through
+  int64_t dims = 0;  // rotated dimensions per head (<= head_dim); the rest pass through
   double freq_base = 10000.0;
-  double freq_scale = 1.0;   // linear scaling: positions are multiplied by this (1 / factor)
+  double freq_scale = 1.0;  // linear scaling: positions are multiplied by this (1 / factor)
   // Per-frequency divisors (dims / 2 of them), e.g. Llama 3 long-context scaling; empty = none.
   std::vector<float> freq_factors;
 };

@@ -38,8 +38,8 @@ class ReferenceLogits : public ::testing::TestWithParam<ReferenceCase> {};
 
 TEST_P(ReferenceLogits, MatchesReference) {
   const ReferenceCase& rc = GetParam();
-  const auto j = nlohmann::json::parse(
-      test::read_file(test::reference_dir() + "/" + rc.dir + "/" + rc.file));
+  const auto j =
+      nlohmann::json::parse(test::read_file(test::reference_dir() + "/" + rc.dir + "/" + rc.file));
   const std::string model_file = j["model"];
   const std::string model_path = rc.dir == "stories260K"
                                      ? test::stories_model()
