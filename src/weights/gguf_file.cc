@@ -244,9 +244,9 @@ void GgufFile::parse_contents() {
   for (auto& t : tensors_) {
     const uint64_t avail = size_ - std::min<uint64_t>(size_, data_offset_);
     if (t.offset > avail || t.num_bytes > avail - t.offset)
-      fail("{}: tensor '{}' (bytes {}..{} of the data section) lies outside the file ({} bytes "
-           "of data): the file is truncated or corrupt",
-           name_, t.name, t.offset, t.offset + t.num_bytes, avail);
+      fail("{}: tensor '{}' ({} bytes at offset {} of the data section) lies outside the file "
+           "({} bytes of data): the file is truncated or corrupt",
+           name_, t.name, t.num_bytes, t.offset, avail);
     t.data = data_ + data_offset_ + t.offset;
     by_offset.push_back(&t);
   }
