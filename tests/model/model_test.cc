@@ -81,15 +81,16 @@ TEST(Model, RejectsBadInput) {
   EXPECT_THROW(model->forward(too_long, 0, cache, LogitsMode::kLast, logits, pool), Error);
 }
 
-TEST(Model, UnsupportedArchitectureIsNamed) {
-  // The tokenizer-only GGUF has no architecture tensors; a vocab file says "llama" but lacks
-  // weights, so the error must name the missing tensor.
+TEST(Model, VocabularyOnlyFileIsNotAModel) {
+  // A vocabulary-only GGUF says "llama" but has no weights: the error names the file and the
+  // first missing tensor.
   try {
     Model::load(test::reference_dir() + "/tokenizer/ggml-vocab-llama-spm.gguf");
     FAIL() << "expected an error";
   } catch (const Error& e) {
     const std::string msg = e.what();
     EXPECT_TRUE(msg.find("ggml-vocab-llama-spm.gguf") != std::string::npos) << msg;
+    EXPECT_TRUE(msg.find("missing tensor 'token_embd.weight'") != std::string::npos) << msg;
   }
 }
 
