@@ -7,6 +7,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <future>
 #include <limits>
 
 #include "base/error.h"
@@ -322,20 +323,29 @@ void GgufWriter::write(const std::string& path, const Progress& progress) const 
   out.write(header.data(), header.size());
   out.pad_to(align);
   const uint64_t data_start = out.written();
-  std::vector<uint8_t> buffer;
+
+  // Tensor i + 1 is produced on a helper thread while tensor i goes to disk, so generating a
+  // large model overlaps computation with I/O. Two buffers alternate.
+  std::vector<uint8_t> buffers[2];
+  auto produce = [&](size_t i) {
+    const Tensor& t = tensors_[i];
+    if (!t.fill) return;
+    auto& b = buffers[i % 2];
+    b.assign(t.num_bytes, 0);
+    t.fill(b.data(), b.size());
+  };
+  std::future<void> pending;  // after buffers: its destructor waits before they are freed
+  if (!tensors_.empty()) pending = std::async(std::launch::async, produce, 0);
   for (size_t i = 0; i < tensors_.size(); ++i) {
     const Tensor& t = tensors_[i];
     if (progress) progress(i, tensors_.size(), t.name);
+    pending.get();
+    if (i + 1 < tensors_.size()) pending = std::async(std::launch::async, produce, i + 1);
     if (out.written() - data_start != offsets[i])
       fail("{}: internal error: tensor '{}' lands at {} instead of {}", path, t.name,
            out.written() - data_start, offsets[i]);
-    if (t.fill) {
-      buffer.assign(t.num_bytes, 0);
-      t.fill(buffer.data(), buffer.size());
-      out.write(buffer.data(), buffer.size());
-    } else {
-      out.write(t.bytes.data(), t.bytes.size());
-    }
+    const auto& bytes = t.fill ? buffers[i % 2] : t.bytes;
+    out.write(bytes.data(), bytes.size());
     out.pad_to(align);
   }
   out.commit();

@@ -19,9 +19,10 @@ namespace pareto {
 
 class GgufWriter {
  public:
-  // Writes num_bytes bytes of tensor data into dst (called once, during write()).
+  // Writes num_bytes bytes of tensor data into dst. Called once, during write(), on a helper
+  // thread (one call at a time, in tensor order) so that it overlaps writing the previous tensor.
   using TensorFill = std::function<void(uint8_t* dst, size_t num_bytes)>;
-  // Called before each tensor's data is produced: (tensor_idx, num_tensors, name).
+  // Called on the writing thread as each tensor is written: (tensor_idx, num_tensors, name).
   using Progress = std::function<void(size_t, size_t, const std::string&)>;
 
   explicit GgufWriter(uint32_t version = 3);
