@@ -40,7 +40,7 @@ struct NamedConfig {
 
 const std::vector<NamedConfig>& known_configs() {
   static const std::vector<NamedConfig> configs = {
-      {{"default", "gpt-2", "gpt2", "phi-2", "mpt", "olmo", "jais", "roberta-bpe", "jina-es",
+      {{"gpt-2", "default", "gpt2", "phi-2", "mpt", "olmo", "jais", "roberta-bpe", "jina-es",
         "jina-de", "jina-v1-en", "jina-v2-es", "jina-v2-de", "jina-v2-code", "trillion"},
        {kGpt2},
        false},
@@ -82,7 +82,7 @@ PreTokenizerConfig pre_tokenizer_config(std::string_view pre) {
   if (!pre.empty()) {
     spdlog::warn("unknown pre-tokenizer '{}'; falling back to the GPT-2 split regex", pre);
   }
-  return {"default", {kGpt2}, false};
+  return {"gpt-2", {kGpt2}, false};
 }
 
 struct PreTokenizer::Regex {

@@ -45,6 +45,18 @@ SpmModel::SpmModel(const Vocab& vocab) : vocab_(vocab) {
       if (b >= 0) byte_ids_[b] = id;
     }
     if (vocab.types[id] == TokenType::kUnused) has_unused_ = true;
+    // A word boundary is a space marker right after something else; a piece with one inside
+    // could be merged across it.
+    if (find_piece(vocab.texts[id]) == id) {
+      const std::string_view text = vocab.texts[id];
+      for (size_t pos = text.find(kSpaceMarker, 1); pos != std::string_view::npos;
+           pos = text.find(kSpaceMarker, pos + 1)) {
+        if (pos < kSpaceMarker.size() ||
+            text.substr(pos - kSpaceMarker.size(), kSpaceMarker.size()) != kSpaceMarker) {
+          words_are_independent_ = false;
+        }
+      }
+    }
   }
 }
 
@@ -73,8 +85,28 @@ void SpmModel::encode(std::string_view text, bool space_prefix, std::vector<int3
       escaped += c;
     }
   }
-  if (escaped.empty()) return;
+  if (!words_are_independent_) {
+    encode_word(escaped, out);
+    return;
+  }
+  // No piece spans a word boundary, so no merge crosses one and the words can be encoded
+  // separately: far fewer symbols per merge queue for the same result.
+  const std::string_view all(escaped);
+  size_t word_start = 0;
+  for (size_t pos = all.find(kSpaceMarker, 1); pos != std::string_view::npos;
+       pos = all.find(kSpaceMarker, pos + kSpaceMarker.size())) {
+    if (pos >= kSpaceMarker.size() &&
+        all.substr(pos - kSpaceMarker.size(), kSpaceMarker.size()) == kSpaceMarker) {
+      continue;  // a run of spaces stays together
+    }
+    encode_word(all.substr(word_start, pos - word_start), out);
+    word_start = pos;
+  }
+  encode_word(all.substr(word_start), out);
+}
 
+void SpmModel::encode_word(std::string_view escaped, std::vector<int32_t>& out) const {
+  if (escaped.empty()) return;
   std::vector<Symbol> symbols;
   symbols.reserve(escaped.size());
   for (size_t pos = 0; pos < escaped.size();) {
@@ -87,16 +119,21 @@ void SpmModel::encode(std::string_view text, bool space_prefix, std::vector<int3
     pos += length;
   }
   symbols.back().next = -1;
+  if (symbols.size() == 1) {
+    emit(escaped, 0, symbols[0].length, MergeHistory(), out);
+    return;
+  }
 
   std::priority_queue<Candidate, std::vector<Candidate>, LowerPriority> queue;
   auto try_add = [&](int32_t left, int32_t right) {
     if (left < 0 || right < 0) return;
     const uint32_t length = symbols[left].length + symbols[right].length;
-    const int32_t id = find_piece(std::string_view(escaped).substr(symbols[left].start, length));
+    const int32_t id = find_piece(escaped.substr(symbols[left].start, length));
     if (id >= 0) queue.push({vocab_.scores[id], left, right, length});
   };
-  for (size_t i = 1; i < symbols.size(); ++i)
+  for (size_t i = 1; i < symbols.size(); ++i) {
     try_add(static_cast<int32_t>(i - 1), static_cast<int32_t>(i));
+  }
 
   MergeHistory history;
   while (!queue.empty()) {

@@ -22,6 +22,7 @@ class SpmModel : public SubwordModel {
   // For each merged span (start << 32 | length), the length of its left part.
   using MergeHistory = std::unordered_map<uint64_t, uint32_t>;
 
+  void encode_word(std::string_view escaped, std::vector<int32_t>& out) const;
   // The piece for text, or -1 when no piece that merges may produce has that text.
   int32_t find_piece(std::string_view text) const;
   void emit(std::string_view text, uint32_t start, uint32_t length, const MergeHistory& history,
@@ -31,6 +32,8 @@ class SpmModel : public SubwordModel {
   const Vocab& vocab_;
   std::array<int32_t, 256> byte_ids_;  // -1 where the vocabulary lacks <0xXX>
   bool has_unused_ = false;
+  // True when no piece contains a word boundary (see encode()).
+  bool words_are_independent_ = true;
 };
 
 }  // namespace pareto

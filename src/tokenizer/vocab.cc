@@ -154,7 +154,9 @@ Vocab load_vocab(const GgufFile& gguf) {
   if (!gguf.has("tokenizer.ggml.unknown_token_id") && spm)
     vocab.unk_id = find_special(vocab, "<unk>");
 
-  vocab.add_bos = gguf.get_bool_or("tokenizer.ggml.add_bos_token", spm);
+  // SentencePiece models add BOS unless told otherwise, but only if they have one; asking
+  // explicitly for a BOS that does not exist is an error in the file.
+  vocab.add_bos = gguf.get_bool_or("tokenizer.ggml.add_bos_token", spm && vocab.bos_id >= 0);
   vocab.add_eos = gguf.get_bool_or("tokenizer.ggml.add_eos_token", false);
   vocab.add_space_prefix = gguf.get_bool_or("tokenizer.ggml.add_space_prefix", spm);
   if (vocab.add_bos && vocab.bos_id < 0)
