@@ -21,7 +21,7 @@ deps:
 	fi
 
 configure: deps
-	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release
+	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DPARETO_BUILD_BENCH=ON
 
 build: configure
 	cmake --build $(BUILD_DIR) -j$(JOBS)
