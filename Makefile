@@ -41,7 +41,10 @@ fuzz: deps
 	@command -v clang++ >/dev/null || $(SUDO) apt-get install -y -qq clang libclang-rt-14-dev
 	CXX=clang++ cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo -DPARETO_FUZZ=ON -DPARETO_BUILD_TESTS=OFF
 	cmake --build build-fuzz -j$(JOBS) --target gguf_fuzzer
-	./build-fuzz/fuzz/gguf_fuzzer -max_total_time=60 models
+	@# New inputs go to the first folder (work/); the seed corpus and models/ are only read.
+	mkdir -p build-fuzz/fuzz/work
+	./build-fuzz/fuzz/gguf_fuzzer build-fuzz/fuzz/work build-fuzz/fuzz/corpus models \
+	  -dict=fuzz/gguf.dict -max_len=16384 -max_total_time=60
 
 format:
 	clang-format -i $$(git ls-files '*.cc' '*.h')
