@@ -7,8 +7,6 @@
 namespace pareto {
 namespace {
 
-constexpr std::string_view kSpaceMarker = "\xE2\x96\x81";  // U+2581 LOWER ONE EIGHTH BLOCK
-
 struct Symbol {
   uint32_t start;
   uint32_t length;  // 0 once merged into the symbol on its left
@@ -37,6 +35,20 @@ uint64_t span_key(uint32_t start, uint32_t length) {
 
 }  // namespace
 
+std::string spm_unescape_spaces(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (size_t pos = 0; pos < text.size();) {
+    if (text.substr(pos, kSpmSpace.size()) == kSpmSpace) {
+      out += ' ';
+      pos += kSpmSpace.size();
+    } else {
+      out += text[pos++];
+    }
+  }
+  return out;
+}
+
 SpmModel::SpmModel(const Vocab& vocab) : vocab_(vocab) {
   byte_ids_.fill(-1);
   for (int32_t id = 0; id < vocab.size(); ++id) {
@@ -49,10 +61,10 @@ SpmModel::SpmModel(const Vocab& vocab) : vocab_(vocab) {
     // could be merged across it.
     if (find_piece(vocab.texts[id]) == id) {
       const std::string_view text = vocab.texts[id];
-      for (size_t pos = text.find(kSpaceMarker, 1); pos != std::string_view::npos;
-           pos = text.find(kSpaceMarker, pos + 1)) {
-        if (pos < kSpaceMarker.size() ||
-            text.substr(pos - kSpaceMarker.size(), kSpaceMarker.size()) != kSpaceMarker) {
+      for (size_t pos = text.find(kSpmSpace, 1); pos != std::string_view::npos;
+           pos = text.find(kSpmSpace, pos + 1)) {
+        if (pos < kSpmSpace.size() ||
+            text.substr(pos - kSpmSpace.size(), kSpmSpace.size()) != kSpmSpace) {
           words_are_independent_ = false;
         }
       }
@@ -77,10 +89,10 @@ int32_t SpmModel::find_piece(std::string_view text) const {
 void SpmModel::encode(std::string_view text, bool space_prefix, std::vector<int32_t>& out) const {
   std::string escaped;
   escaped.reserve(text.size() + 3 + text.size() / 2);
-  if (space_prefix) escaped += kSpaceMarker;
+  if (space_prefix) escaped += kSpmSpace;
   for (char c : text) {
     if (c == ' ') {
-      escaped += kSpaceMarker;
+      escaped += kSpmSpace;
     } else {
       escaped += c;
     }
@@ -93,10 +105,10 @@ void SpmModel::encode(std::string_view text, bool space_prefix, std::vector<int3
   // separately: far fewer symbols per merge queue for the same result.
   const std::string_view all(escaped);
   size_t word_start = 0;
-  for (size_t pos = all.find(kSpaceMarker, 1); pos != std::string_view::npos;
-       pos = all.find(kSpaceMarker, pos + kSpaceMarker.size())) {
-    if (pos >= kSpaceMarker.size() &&
-        all.substr(pos - kSpaceMarker.size(), kSpaceMarker.size()) == kSpaceMarker) {
+  for (size_t pos = all.find(kSpmSpace, 1); pos != std::string_view::npos;
+       pos = all.find(kSpmSpace, pos + kSpmSpace.size())) {
+    if (pos >= kSpmSpace.size() &&
+        all.substr(pos - kSpmSpace.size(), kSpmSpace.size()) == kSpmSpace) {
       continue;  // a run of spaces stays together
     }
     encode_word(all.substr(word_start, pos - word_start), out);

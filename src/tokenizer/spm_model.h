@@ -5,12 +5,19 @@
 #pragma once
 
 #include <array>
+#include <string>
+#include <string_view>
 #include <unordered_map>
 
 #include "tokenizer/subword_model.h"
 #include "tokenizer/vocab.h"
 
 namespace pareto {
+
+inline constexpr std::string_view kSpmSpace = "\xE2\x96\x81";  // U+2581, SentencePiece's space
+
+// A piece's text with its space markers turned back into spaces.
+std::string spm_unescape_spaces(std::string_view text);
 
 class SpmModel : public SubwordModel {
  public:

@@ -3,27 +3,13 @@
 #include "base/error.h"
 #include "tokenizer/bpe_model.h"
 #include "tokenizer/byte_level.h"
+#include "tokenizer/special_tokens.h"
 #include "tokenizer/spm_model.h"
+#include "tokenizer/subword_model.h"
 #include "weights/gguf_file.h"
 
 namespace pareto {
 namespace {
-
-constexpr std::string_view kSpaceMarker = "\xE2\x96\x81";  // U+2581
-
-std::string unescape_spaces(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t pos = 0; pos < text.size();) {
-    if (text.substr(pos, kSpaceMarker.size()) == kSpaceMarker) {
-      out += ' ';
-      pos += kSpaceMarker.size();
-    } else {
-      out += text[pos++];
-    }
-  }
-  return out;
-}
 
 // The bytes a token contributes to decoded text (control and unknown tokens: none).
 std::string decoded_piece(const Vocab& vocab, int32_t id) {
@@ -38,9 +24,9 @@ std::string decoded_piece(const Vocab& vocab, int32_t id) {
     }
     case TokenType::kUserDefined:
       // Added tokens are stored as written, not in the byte-level alphabet.
-      return vocab.kind == TokenizerKind::kSentencePiece ? unescape_spaces(text) : text;
+      return vocab.kind == TokenizerKind::kSentencePiece ? spm_unescape_spaces(text) : text;
     default:
-      return vocab.kind == TokenizerKind::kSentencePiece ? unescape_spaces(text)
+      return vocab.kind == TokenizerKind::kSentencePiece ? spm_unescape_spaces(text)
                                                          : unicode_to_bytes(text);
   }
 }

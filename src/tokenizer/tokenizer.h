@@ -11,13 +11,13 @@
 #include <string_view>
 #include <vector>
 
-#include "tokenizer/special_tokens.h"
-#include "tokenizer/subword_model.h"
 #include "tokenizer/vocab.h"
 
 namespace pareto {
 
 class GgufFile;
+class SpecialTokenMatcher;
+class SubwordModel;
 
 class Tokenizer {
  public:

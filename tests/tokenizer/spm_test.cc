@@ -163,6 +163,14 @@ TEST(SpmTokenizer, NoSpacePrefixWhenDisabled) {
   EXPECT_EQ(tok->decode(Ids{3, 4}), " a");
 }
 
+TEST(SpmTokenizer, PiecesSpanningSpacesStillMerge) {
+  // With a piece that crosses a word boundary the text cannot be cut into words first.
+  auto b =
+      tiny_spm({kSp, "a", "b", "a" + kSp, "a" + kSp + "b"}, {-5, -5, -5, -1, 0}, {1, 1, 1, 1, 1});
+  b.boolean("tokenizer.ggml.add_space_prefix", false);
+  EXPECT_EQ(b.tokenizer()->encode("a b a", false, false), (Ids{7, 3, 4}));
+}
+
 TEST(SpmTokenizer, UserDefinedTokensAreAlwaysMatched) {
   auto b = tiny_spm({kSp, "a", "<sep>", "<|im_end|>"}, {-1, -1, 0, 0}, {1, 1, 4, 3});
   b.boolean("tokenizer.ggml.add_eos_token", true);
