@@ -38,18 +38,25 @@ constexpr std::array<Entry, 20> kTable = {{
     {DType::BF16, {"bf16", 1, 2, true}},
 }};
 
+// traits() sits on hot paths (row strides of every weight row), so index by type value.
+constexpr uint32_t kMaxTypeValue = 31;
+constexpr std::array<const DTypeTraits*, kMaxTypeValue> kByValue = [] {
+  std::array<const DTypeTraits*, kMaxTypeValue> index{};
+  for (const auto& e : kTable) index[static_cast<uint32_t>(e.type)] = &e.traits;
+  return index;
+}();
+
 }  // namespace
 
 std::optional<DTypeTraits> dtype_traits(uint32_t raw) {
-  for (const auto& e : kTable)
-    if (static_cast<uint32_t>(e.type) == raw) return e.traits;
-  return std::nullopt;
+  if (raw >= kMaxTypeValue || kByValue[raw] == nullptr) return std::nullopt;
+  return *kByValue[raw];
 }
 
 const DTypeTraits& traits(DType t) {
-  for (const auto& e : kTable)
-    if (e.type == t) return e.traits;
-  fail("unknown tensor type {}", static_cast<uint32_t>(t));
+  const auto raw = static_cast<uint32_t>(t);
+  if (raw >= kMaxTypeValue || kByValue[raw] == nullptr) fail("unknown tensor type {}", raw);
+  return *kByValue[raw];
 }
 
 std::string_view dtype_name(DType t) { return traits(t).name; }
