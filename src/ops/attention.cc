@@ -54,54 +54,60 @@ void attention(const float* q, int64_t num_tokens, int64_t start_pos, int64_t nu
   const int64_t group = num_heads / kv.num_kv_heads;
   const int64_t max_ctx = start_pos + num_tokens;
   // One work item per (token, kv head): the group's query heads share each loaded K/V row.
-  pool.parallel_for(num_tokens * kv.num_kv_heads, [&](int64_t begin, int64_t end, int) {
-    std::vector<float> scores(static_cast<size_t>(group * max_ctx));
-    std::vector<float> row(static_cast<size_t>(head_dim));
-    std::vector<float> acc(static_cast<size_t>(group * head_dim));
-    for (int64_t item = begin; item < end; ++item) {
-      const int64_t t = item / kv.num_kv_heads;
-      const int64_t kvh = item % kv.num_kv_heads;
-      const int64_t ctx = start_pos + t + 1;  // causal: positions 0..start_pos+t
-      const float* qg = q + (t * num_heads + kvh * group) * head_dim;
-      for (int64_t p = 0; p < ctx; ++p) {
-        load_row(kv, kv.k, kv.offset(block_table[p / kv.block_size], p % kv.block_size, kvh),
-                 row.data());
-        for (int64_t g = 0; g < group; ++g) {
-          const float* qh = qg + g * head_dim;
-          float dot = 0.0f;
-          for (int64_t i = 0; i < head_dim; ++i) dot += qh[i] * row[static_cast<size_t>(i)];
-          scores[static_cast<size_t>(g * max_ctx + p)] = dot * scale;
+  // Items are grouped so that a thread's share is worth waking it for (~64K multiply-adds).
+  const int64_t macs_per_item = std::max<int64_t>(1, 2 * max_ctx * group * head_dim);
+  const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / macs_per_item);
+  pool.parallel_for(
+      num_tokens * kv.num_kv_heads,
+      [&](int64_t begin, int64_t end, int) {
+        std::vector<float> scores(static_cast<size_t>(group * max_ctx));
+        std::vector<float> row(static_cast<size_t>(head_dim));
+        std::vector<float> acc(static_cast<size_t>(group * head_dim));
+        for (int64_t item = begin; item < end; ++item) {
+          const int64_t t = item / kv.num_kv_heads;
+          const int64_t kvh = item % kv.num_kv_heads;
+          const int64_t ctx = start_pos + t + 1;  // causal: positions 0..start_pos+t
+          const float* qg = q + (t * num_heads + kvh * group) * head_dim;
+          for (int64_t p = 0; p < ctx; ++p) {
+            load_row(kv, kv.k, kv.offset(block_table[p / kv.block_size], p % kv.block_size, kvh),
+                     row.data());
+            for (int64_t g = 0; g < group; ++g) {
+              const float* qh = qg + g * head_dim;
+              float dot = 0.0f;
+              for (int64_t i = 0; i < head_dim; ++i) dot += qh[i] * row[static_cast<size_t>(i)];
+              scores[static_cast<size_t>(g * max_ctx + p)] = dot * scale;
+            }
+          }
+          std::vector<float> inv_sum(static_cast<size_t>(group));
+          for (int64_t g = 0; g < group; ++g) {
+            float* s = scores.data() + g * max_ctx;
+            const float mx = *std::max_element(s, s + ctx);
+            double sum = 0.0;
+            for (int64_t p = 0; p < ctx; ++p) {
+              s[p] = std::exp(s[p] - mx);
+              sum += s[p];
+            }
+            inv_sum[static_cast<size_t>(g)] = static_cast<float>(1.0 / sum);
+          }
+          std::fill(acc.begin(), acc.end(), 0.0f);
+          for (int64_t p = 0; p < ctx; ++p) {
+            load_row(kv, kv.v, kv.offset(block_table[p / kv.block_size], p % kv.block_size, kvh),
+                     row.data());
+            for (int64_t g = 0; g < group; ++g) {
+              const float w = scores[static_cast<size_t>(g * max_ctx + p)];
+              float* a = acc.data() + g * head_dim;
+              for (int64_t i = 0; i < head_dim; ++i) a[i] += w * row[static_cast<size_t>(i)];
+            }
+          }
+          for (int64_t g = 0; g < group; ++g) {
+            float* o = out + (t * num_heads + kvh * group + g) * head_dim;
+            const float inv = inv_sum[static_cast<size_t>(g)];
+            for (int64_t i = 0; i < head_dim; ++i)
+              o[i] = acc[static_cast<size_t>(g * head_dim + i)] * inv;
+          }
         }
-      }
-      std::vector<float> inv_sum(static_cast<size_t>(group));
-      for (int64_t g = 0; g < group; ++g) {
-        float* s = scores.data() + g * max_ctx;
-        const float mx = *std::max_element(s, s + ctx);
-        double sum = 0.0;
-        for (int64_t p = 0; p < ctx; ++p) {
-          s[p] = std::exp(s[p] - mx);
-          sum += s[p];
-        }
-        inv_sum[static_cast<size_t>(g)] = static_cast<float>(1.0 / sum);
-      }
-      std::fill(acc.begin(), acc.end(), 0.0f);
-      for (int64_t p = 0; p < ctx; ++p) {
-        load_row(kv, kv.v, kv.offset(block_table[p / kv.block_size], p % kv.block_size, kvh),
-                 row.data());
-        for (int64_t g = 0; g < group; ++g) {
-          const float w = scores[static_cast<size_t>(g * max_ctx + p)];
-          float* a = acc.data() + g * head_dim;
-          for (int64_t i = 0; i < head_dim; ++i) a[i] += w * row[static_cast<size_t>(i)];
-        }
-      }
-      for (int64_t g = 0; g < group; ++g) {
-        float* o = out + (t * num_heads + kvh * group + g) * head_dim;
-        const float inv = inv_sum[static_cast<size_t>(g)];
-        for (int64_t i = 0; i < head_dim; ++i)
-          o[i] = acc[static_cast<size_t>(g * head_dim + i)] * inv;
-      }
-    }
-  });
+      },
+      grain);
 }
 
 }  // namespace pareto
