@@ -56,7 +56,11 @@ Tokenizer::Tokenizer(Vocab vocab, std::vector<std::string> merges) : vocab_(std:
     model_ = std::make_unique<SpmModel>(vocab_);
     strips_leading_space_ = vocab_.add_space_prefix;
   } else {
-    auto bpe = std::make_unique<BpeModel>(vocab_, merges, pre_tokenizer_config(vocab_.pre));
+    PreTokenizerConfig pre = pre_tokenizer_config(vocab_.pre);
+    // Files that leave out add_bos_token get llama.cpp's default for their model family
+    // (e.g. Llama 3 adds <|begin_of_text|>).
+    if (!vocab_.add_bos_from_file && pre.add_bos && vocab_.bos_id >= 0) vocab_.add_bos = true;
+    auto bpe = std::make_unique<BpeModel>(vocab_, merges, std::move(pre));
     pre_name_ = bpe->pre_tokenizer_name();
     model_ = std::move(bpe);
   }

@@ -157,6 +157,7 @@ Vocab load_vocab(const GgufFile& gguf) {
   // SentencePiece models add BOS unless told otherwise, but only if they have one; asking
   // explicitly for a BOS that does not exist is an error in the file.
   vocab.add_bos = gguf.get_bool_or("tokenizer.ggml.add_bos_token", spm && vocab.bos_id >= 0);
+  vocab.add_bos_from_file = gguf.has("tokenizer.ggml.add_bos_token");
   vocab.add_eos = gguf.get_bool_or("tokenizer.ggml.add_eos_token", false);
   vocab.add_space_prefix = gguf.get_bool_or("tokenizer.ggml.add_space_prefix", spm);
   if (vocab.add_bos && vocab.bos_id < 0)

@@ -50,6 +50,7 @@ struct Vocab {
   int32_t unk_id = -1;
   int32_t pad_id = -1;
   bool add_bos = false;
+  bool add_bos_from_file = false;  // tokenizer.ggml.add_bos_token was present
   bool add_eos = false;
   bool add_space_prefix = false;
   std::vector<int32_t> eog_ids;  // ends of generation: EOS, EOT, EOM and end-of-turn tokens

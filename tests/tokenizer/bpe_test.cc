@@ -105,6 +105,20 @@ TEST(BpeTokenizer, IgnoreMergesTakesWholeWordsFromTheVocabulary) {
   EXPECT_EQ(gpt2->encode("hello", false, false), (Ids{'h', 'e', 'l', 'l', 'o'}));
 }
 
+TEST(BpeTokenizer, AddBosDefaultFollowsTheModelFamilyUnlessTheFileSays) {
+  // Llama 3 files that leave out add_bos_token still start with <|begin_of_text|>.
+  auto llama3 = tiny_bpe({"<|begin_of_text|>"}, {}, "llama-bpe");
+  llama3.u32("tokenizer.ggml.bos_token_id", 256);
+  EXPECT_TRUE(llama3.tokenizer()->add_bos_default());
+  EXPECT_EQ(llama3.tokenizer()->encode("a", true, false), (Ids{256, 'a'}));
+  llama3.boolean("tokenizer.ggml.add_bos_token", false);
+  EXPECT_FALSE(llama3.tokenizer()->add_bos_default());
+  // GPT-2 adds nothing by default.
+  auto gpt2 = tiny_bpe({"<|begin_of_text|>"}, {}, "gpt-2");
+  gpt2.u32("tokenizer.ggml.bos_token_id", 256);
+  EXPECT_FALSE(gpt2.tokenizer()->add_bos_default());
+}
+
 TEST(BpeTokenizer, PreTokenizerComesFromMetadata) {
   // Qwen2 splits every digit; GPT-2 keeps digit runs together (and merges "12").
   auto qwen = tiny_bpe({"12"}, {"1 2"}, "qwen2").tokenizer();
