@@ -364,22 +364,9 @@ PARETO_AVX512 void avx512_bf16(const uint16_t* src, float* y, int64_t n) {
 }  // namespace
 
 bool can_dequantize(DType t) {
-  switch (t) {
-    case DType::F32:
-    case DType::F16:
-    case DType::BF16:
-    case DType::Q4_0:
-    case DType::Q4_1:
-    case DType::Q5_0:
-    case DType::Q5_1:
-    case DType::Q8_0:
-    case DType::Q4_K:
-    case DType::Q5_K:
-    case DType::Q6_K:
-      return true;
-    default:
-      return false;
-  }
+  // The type table marks what Pareto implements; this file implements all of it.
+  const auto tr = dtype_traits(static_cast<uint32_t>(t));
+  return tr.has_value() && tr->supported;
 }
 
 void dequantize_row_ref(DType t, const void* src, float* dst, int64_t n) {

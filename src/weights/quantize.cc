@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "base/half.h"
+#include "weights/dequantize.h"
 #include "weights/quant_blocks.h"
 
 namespace pareto {
@@ -332,22 +333,8 @@ void quantize_q6_k(const float* x, BlockQ6_K* b, int64_t num_blocks) {
 }  // namespace
 
 bool can_quantize(DType t) {
-  switch (t) {
-    case DType::F32:
-    case DType::F16:
-    case DType::BF16:
-    case DType::Q4_0:
-    case DType::Q4_1:
-    case DType::Q5_0:
-    case DType::Q5_1:
-    case DType::Q8_0:
-    case DType::Q4_K:
-    case DType::Q5_K:
-    case DType::Q6_K:
-      return true;
-    default:
-      return false;
-  }
+  // Every type Pareto can read it can also write.
+  return can_dequantize(t);
 }
 
 void quantize_row(DType t, const float* src, void* dst, int64_t n) {

@@ -1,4 +1,5 @@
 #include "weights/dequantize.h"
+#include "support/quant_types.h"
 
 #include <gtest/gtest.h>
 
@@ -20,16 +21,8 @@
 namespace pareto {
 namespace {
 
-constexpr DType kAllTypes[] = {DType::F32,  DType::F16,  DType::BF16, DType::Q4_0,
-                               DType::Q4_1, DType::Q5_0, DType::Q5_1, DType::Q8_0,
-                               DType::Q4_K, DType::Q5_K, DType::Q6_K};
-
-std::vector<SimdIsa> supported_isas() {
-  std::vector<SimdIsa> isas;
-  for (SimdIsa isa : {SimdIsa::kScalar, SimdIsa::kAvx2, SimdIsa::kAvx512})
-    if (cpu_supports(isa)) isas.push_back(isa);
-  return isas;
-}
+using test::kAllTypes;
+using test::supported_isas;
 
 std::string label(DType t, SimdIsa isa, int64_t n) {
   return std::string(dtype_name(t)) + " " + simd_isa_name(isa) + " n=" + std::to_string(n);
