@@ -12,6 +12,14 @@ fi
 a=$("$pareto" --log-level warn generate -m "$src/models/stories260K.gguf" -p "Tom had" -n 40 --seed 7 2>/dev/null)
 b=$("$pareto" --log-level warn generate -m "$src/models/stories260K.gguf" -p "Tom had" -n 40 --seed 7 -t 1 2>/dev/null)
 [ "$a" = "$b" ] || { echo "seeded runs differ"; exit 1; }
+# A synthesized llama-135m-shaped model (2 layers, Q8_0) decodes the same tokens on 1 and 2 threads.
+tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
+"$pareto" --log-level warn synth --shape llama-135m --layers 2 --vocab-from "$src/models/stories260K.gguf" \
+  --type q8_0 -o "$tmp/synth.gguf" 2>/dev/null
+one=$("$pareto" --log-level warn generate -m "$tmp/synth.gguf" -p "Once upon a time" -n 48 --temp 0 --ignore-eos -t 1 2>/dev/null)
+two=$("$pareto" --log-level warn generate -m "$tmp/synth.gguf" -p "Once upon a time" -n 48 --temp 0 --ignore-eos -t 2 2>/dev/null)
+[ "$one" = "$two" ] || { echo "1 and 2 threads differ:"; echo "$one"; echo "$two"; exit 1; }
+[ ${#one} -gt 16 ] || { echo "synthesized model generated too little: $one"; exit 1; }
 # Bad input: clear error, exit code 1, no crash.
 set +e
 err=$("$pareto" generate -m "$src/models/does-not-exist.gguf" -p "x" 2>&1); rc=$?
