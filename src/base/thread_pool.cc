@@ -6,10 +6,15 @@
 #include <string>
 #include <utility>
 
+#include "base/error.h"
+
 namespace pareto {
 
 ThreadPool::ThreadPool(int num_threads)
     : num_threads_(num_threads > 0 ? num_threads : default_num_threads()) {
+  // A typo such as --threads 20000 should be an error, not thousands of threads.
+  if (num_threads_ > kMaxThreads)
+    fail("{} threads requested; at most {} are supported", num_threads_, kMaxThreads);
   workers_.reserve(num_threads_ - 1);
   for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
 }

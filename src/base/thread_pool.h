@@ -15,7 +15,9 @@ namespace pareto {
 
 class ThreadPool {
  public:
-  // num_threads <= 0 picks default_num_threads().
+  static constexpr int kMaxThreads = 1024;
+
+  // num_threads <= 0 picks default_num_threads(); more than kMaxThreads throws pareto::Error.
   explicit ThreadPool(int num_threads = 0);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;

@@ -6,6 +6,8 @@
 #include <mutex>
 #include <set>
 
+#include "base/error.h"
+
 namespace pareto {
 namespace {
 
@@ -51,6 +53,10 @@ TEST(ThreadPool, ManyShortLoops) {
 
 TEST(ThreadPool, DefaultIsAtLeastOne) {
   EXPECT_GE(ThreadPool::default_num_threads(), 1);
+}
+
+TEST(ThreadPool, RejectsAbsurdThreadCounts) {
+  EXPECT_THROW(ThreadPool(ThreadPool::kMaxThreads + 1), Error);
 }
 
 }  // namespace
