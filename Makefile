@@ -1,11 +1,12 @@
-# Newcomer entry points: `make run` and `make test` install what is missing (Debian 12),
+# Newcomer entry points: `make run` and `make test` install what is missing (Debian 12;
+# python3 is for the command-line tests and benchmark scripts),
 # configure, build and run. Everything else is plain CMake.
 BUILD_DIR ?= build
 ASAN_BUILD_DIR ?= build-asan
 JOBS ?= $(shell nproc)
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
-DEB_PACKAGES := build-essential cmake pkg-config git \
+DEB_PACKAGES := build-essential cmake pkg-config git python3 \
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libpcre2-dev libxxhash-dev \
   libgtest-dev libgmock-dev libbenchmark-dev
 
