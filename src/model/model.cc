@@ -85,11 +85,8 @@ void Model::bind_weights() {
     output_ = token_embd_;
   }
   // Llama 3 conversions store their long-context frequency factors as a tensor.
-  if (const GgufTensorInfo* f = file_.find_tensor("rope_freqs.weight")) {
-    const float* factors = vector_f32("rope_freqs.weight", c.rope.dims / 2);
+  if (const float* factors = optional_vector_f32("rope_freqs.weight", c.rope.dims / 2))
     config_.rope.freq_factors.assign(factors, factors + c.rope.dims / 2);
-    (void)f;
-  }
 
   layers_.resize(static_cast<size_t>(c.num_layers));
   for (int64_t l = 0; l < c.num_layers; ++l) {
