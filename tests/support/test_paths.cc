@@ -9,7 +9,9 @@
 
 namespace pareto::test {
 
-std::string source_dir() { return PARETO_SOURCE_DIR; }
+std::string source_dir() {
+  return PARETO_SOURCE_DIR;
+}
 
 std::string scratch_dir() {
   std::string dir = std::string(PARETO_BINARY_DIR) + "/test_scratch";
@@ -22,7 +24,9 @@ std::string reference_dir() {
   return source_dir() + "/../shared/reference";
 }
 
-std::string stories_model() { return source_dir() + "/models/stories260K.gguf"; }
+std::string stories_model() {
+  return source_dir() + "/models/stories260K.gguf";
+}
 
 std::string read_file(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
