@@ -10,6 +10,7 @@
 #include "base/error.h"
 #include "cli/command.h"
 #include "cli/loaded_model.h"
+#include "runner/single_sequence_runner.h"
 #include "sample/sampler.h"
 #include "tokenizer/incremental_detokenizer.h"
 
@@ -61,7 +62,7 @@ int run_generate(GenerateOptions& opts) {
   }
 
   ThreadPool pool(opts.threads);
-  SequenceKvCache cache(model.config(), num_prompt + max_new, *kv_dtype);
+  SingleSequenceRunner runner(model, num_prompt + max_new, *kv_dtype);
   Sampler sampler(opts.sampling, static_cast<int32_t>(model.config().vocab_size));
   spdlog::info("{} threads, {} prompt tokens, seed {}", pool.num_threads(), num_prompt,
                sampler.seed());
@@ -73,7 +74,7 @@ int run_generate(GenerateOptions& opts) {
 
   std::vector<float> logits;
   const auto prefill_start = std::chrono::steady_clock::now();
-  model.forward(prompt, 0, cache, LogitsMode::kLast, logits, pool);
+  runner.forward(prompt, false, logits, pool);
   const double prefill_s = seconds_since(prefill_start);
 
   std::vector<int32_t> output;
@@ -87,7 +88,7 @@ int run_generate(GenerateOptions& opts) {
     std::fwrite(text.data(), 1, text.size(), stdout);
     std::fflush(stdout);
     if (i + 1 == max_new) break;  // no need to compute logits nobody samples
-    model.forward({&next.token_id, 1}, num_prompt + i, cache, LogitsMode::kLast, logits, pool);
+    runner.forward({&next.token_id, 1}, false, logits, pool);
     ++num_decoded;
   }
   const double decode_s = seconds_since(decode_start);

@@ -16,6 +16,7 @@
 #include "base/error.h"
 #include "cli/command.h"
 #include "cli/loaded_model.h"
+#include "runner/single_sequence_runner.h"
 
 namespace pareto::cli {
 namespace {
@@ -57,7 +58,7 @@ int run_perplexity(const PerplexityOptions& opts) {
   spdlog::info("{} tokens, {} chunks of {} tokens", tokens.size(), num_chunks, n_ctx);
 
   ThreadPool pool(opts.threads);
-  SequenceKvCache cache(model.config(), n_ctx);
+  SingleSequenceRunner runner(model, n_ctx);
   std::vector<float> logits, all_logits;
   const int64_t first = n_ctx / 2;
   double nll = 0.0, nll2 = 0.0;
@@ -68,11 +69,11 @@ int run_perplexity(const PerplexityOptions& opts) {
                                       tokens.begin() + (chunk + 1) * n_ctx);
     const int32_t next_after_first = chunk_tokens[0];
     if (add_bos) chunk_tokens[0] = tok.bos_id();
+    runner.reset();
     all_logits.resize(static_cast<size_t>(n_ctx * vocab));
     for (int64_t b = 0; b < n_ctx; b += opts.batch) {
       const int64_t count_b = std::min(opts.batch, n_ctx - b);
-      model.forward({chunk_tokens.data() + b, static_cast<size_t>(count_b)}, b, cache,
-                    LogitsMode::kAll, logits, pool);
+      runner.forward({chunk_tokens.data() + b, static_cast<size_t>(count_b)}, true, logits, pool);
       std::copy(logits.begin(), logits.end(), all_logits.begin() + b * vocab);
     }
     chunk_tokens[0] = next_after_first;

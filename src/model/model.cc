@@ -122,16 +122,32 @@ void Model::embed(std::span<const int32_t> tokens, float* x) const {
                    config_.hidden_size);
 }
 
-void Model::forward(std::span<const int32_t> tokens, int64_t start_pos, SequenceKvCache& cache,
-                    LogitsMode mode, std::vector<float>& logits, ThreadPool& pool) {
-  const auto& c = config_;
-  const int64_t n = static_cast<int64_t>(tokens.size());
+void Model::check_batch(const ForwardBatch& batch, std::span<const KvLayerView> kv_layers) const {
+  const int64_t n = batch.num_tokens();
   if (n == 0) fail("forward: no tokens");
-  if (start_pos < 0 || start_pos + n > cache.capacity())
-    fail("forward: positions {}..{} exceed the KV cache capacity of {} tokens", start_pos,
-         start_pos + n - 1, cache.capacity());
-  for (int32_t t : tokens)
-    if (t < 0 || t >= c.vocab_size) fail("forward: token id {} is outside the vocabulary", t);
+  if (static_cast<int64_t>(batch.positions.size()) != n ||
+      static_cast<int64_t>(batch.slot_mapping.size()) != n)
+    fail("forward: {} tokens but {} positions and {} slots", n, batch.positions.size(),
+         batch.slot_mapping.size());
+  int64_t sum = 0;
+  for (const SequenceSlice& sl : batch.slices) {
+    if (sl.num_tokens <= 0 || sl.start_pos < 0 || !sl.block_table)
+      fail("forward: malformed sequence slice ({} tokens at position {})", sl.num_tokens,
+           sl.start_pos);
+    sum += sl.num_tokens;
+  }
+  if (sum != n) fail("forward: slices cover {} tokens, the batch has {}", sum, n);
+  if (static_cast<int64_t>(kv_layers.size()) != config_.num_layers)
+    fail("forward: {} KV layers for a {}-layer model", kv_layers.size(), config_.num_layers);
+  for (int32_t t : batch.token_ids)
+    if (t < 0 || t >= config_.vocab_size) fail("forward: token id {} is outside the vocabulary", t);
+}
+
+void Model::forward(const ForwardBatch& batch, std::span<const KvLayerView> kv_layers,
+                    std::vector<float>& logits, ThreadPool& pool) {
+  check_batch(batch, kv_layers);
+  const auto& c = config_;
+  const int64_t n = batch.num_tokens();
 
   Scratch& s = scratch_;
   auto sized = [](std::vector<float>& v, int64_t count) {
@@ -146,11 +162,21 @@ void Model::forward(std::span<const int32_t> tokens, int64_t start_pos, Sequence
   float* attn = sized(s.attn, n * c.q_size());
   float* gate = sized(s.gate, n * c.ffn_size);
   float* up = sized(s.up, n * c.ffn_size);
-  s.positions.resize(static_cast<size_t>(n));
-  for (int64_t t = 0; t < n; ++t)
-    s.positions[static_cast<size_t>(t)] = static_cast<int32_t>(start_pos + t);
+  s.attn_slices.clear();
+  s.logit_rows.clear();
+  int64_t offset = 0;
+  for (const SequenceSlice& sl : batch.slices) {
+    s.attn_slices.push_back({offset, sl.num_tokens, sl.start_pos, sl.block_table});
+    offset += sl.num_tokens;
+    if (sl.compute_logits) s.logit_rows.push_back(offset - 1);
+  }
+  if (batch.all_logits) {
+    s.logit_rows.resize(static_cast<size_t>(n));
+    for (int64_t t = 0; t < n; ++t) s.logit_rows[static_cast<size_t>(t)] = t;
+  }
+  const int32_t* positions = batch.positions.data();
 
-  embed(tokens, x);
+  embed(batch.token_ids, x);
   const float scale = 1.0f / std::sqrt(static_cast<float>(c.head_dim));
   auto add_bias = [](float* y, const float* b, int64_t rows, int64_t cols) {
     if (!b) return;
@@ -167,11 +193,11 @@ void Model::forward(std::span<const int32_t> tokens, int64_t start_pos, Sequence
     add_bias(q, w.bq, n, c.q_size());
     add_bias(k, w.bk, n, c.kv_size());
     add_bias(v, w.bv, n, c.kv_size());
-    apply_rope(q, s.positions.data(), n, c.num_heads, c.head_dim, c.rope);
-    apply_rope(k, s.positions.data(), n, c.num_kv_heads, c.head_dim, c.rope);
-    const KvLayerView kv = cache.layer(l);
-    kv_store(kv, cache.block_table(), start_pos, n, k, v);
-    attention(q, n, start_pos, c.num_heads, kv, cache.block_table(), scale, attn, pool);
+    apply_rope(q, positions, n, c.num_heads, c.head_dim, c.rope);
+    apply_rope(k, positions, n, c.num_kv_heads, c.head_dim, c.rope);
+    const KvLayerView& kv = kv_layers[static_cast<size_t>(l)];
+    kv_store_slots(kv, batch.slot_mapping.data(), n, k, v);
+    paged_attention(q, s.attn_slices, c.num_heads, kv, scale, attn, pool);
     matmul(w.wo, attn, n, xn, pool);
     add_inplace(x, xn, n * c.hidden_size);
     // Feed-forward block (SwiGLU).
@@ -183,10 +209,13 @@ void Model::forward(std::span<const int32_t> tokens, int64_t start_pos, Sequence
     add_inplace(x, xn, n * c.hidden_size);
   }
 
-  const int64_t first = mode == LogitsMode::kAll ? 0 : n - 1;
-  const int64_t rows = n - first;
-  rmsnorm(x + first * c.hidden_size, output_norm_, xn, rows, c.hidden_size, c.rms_eps);
+  // Only rows that are sampled (or scored) pay for the output projection.
+  const int64_t rows = static_cast<int64_t>(s.logit_rows.size());
   logits.resize(static_cast<size_t>(rows * c.vocab_size));
+  if (rows == 0) return;
+  for (int64_t r = 0; r < rows; ++r)
+    rmsnorm(x + s.logit_rows[static_cast<size_t>(r)] * c.hidden_size, output_norm_,
+            xn + r * c.hidden_size, 1, c.hidden_size, c.rms_eps);
   matmul(output_, xn, rows, logits.data(), pool);
 }
 

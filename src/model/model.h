@@ -8,8 +8,9 @@
 #include <vector>
 
 #include "base/thread_pool.h"
+#include "model/forward_batch.h"
 #include "model/model_config.h"
-#include "model/sequence_kv_cache.h"
+#include "ops/attention.h"
 #include "ops/matmul.h"
 #include "weights/gguf_file.h"
 
@@ -25,11 +26,6 @@ struct LayerWeights {
   WeightMatrix w_gate, w_up, w_down;
 };
 
-enum class LogitsMode {
-  kLast,  // logits of the last token only: [vocab]
-  kAll,   // logits of every token: [num_tokens, vocab]
-};
-
 class Model {
  public:
   // Opens, validates and binds the model; throws pareto::Error naming the file and the
@@ -42,16 +38,20 @@ class Model {
   // Bytes of weights a forward pass reads (all matrices; embeddings only count when tied).
   size_t weight_bytes() const;
 
-  // Runs tokens of one sequence at positions start_pos.. through the model, storing their K/V
-  // in cache (which must hold positions 0..start_pos-1 of this sequence), and writes logits.
+  // Runs a flattened batch through the model, storing each token's K/V at its slot in the
+  // paged cache kv_layers ([num_layers] views of one arena), and writes logits:
+  //   [num slices with compute_logits, vocab] in slice order, or [num_tokens, vocab] when
+  //   batch.all_logits.
+  // Throws pareto::Error on inconsistent batch sizes or a token id outside the vocabulary.
   // Not thread-safe: a Model owns scratch buffers reused between calls.
-  void forward(std::span<const int32_t> tokens, int64_t start_pos, SequenceKvCache& cache,
-               LogitsMode mode, std::vector<float>& logits, ThreadPool& pool);
+  void forward(const ForwardBatch& batch, std::span<const KvLayerView> kv_layers,
+               std::vector<float>& logits, ThreadPool& pool);
 
  private:
   explicit Model(GgufFile file);
   void bind_weights();
   void embed(std::span<const int32_t> tokens, float* x) const;
+  void check_batch(const ForwardBatch& batch, std::span<const KvLayerView> kv_layers) const;
 
   GgufFile file_;
   ModelConfig config_;
@@ -62,7 +62,8 @@ class Model {
 
   struct Scratch {
     std::vector<float> x, xn, q, k, v, attn, gate, up;
-    std::vector<int32_t> positions;
+    std::vector<AttentionSlice> attn_slices;
+    std::vector<int64_t> logit_rows;
   } scratch_;
 };
 

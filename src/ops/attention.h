@@ -9,6 +9,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <span>
 
 #include "base/dtype.h"
 #include "base/thread_pool.h"
@@ -32,15 +33,35 @@ struct KvLayerView {
   }
 };
 
+// One sequence's query tokens inside a flattened batch.
+struct AttentionSlice {
+  int64_t token_offset = 0;  // first row of this sequence in q / out
+  int64_t num_tokens = 0;
+  int64_t start_pos = 0;                 // position of its first query token
+  const int32_t* block_table = nullptr;  // covers positions 0..start_pos+num_tokens-1
+};
+
+// Stores K/V rows of num_tokens tokens at absolute slots (block_id * block_size + offset).
+// k_new, v_new: [num_tokens, num_kv_heads, head_dim] F32; slot_mapping: [num_tokens].
+void kv_store_slots(const KvLayerView& kv, const int64_t* slot_mapping, int64_t num_tokens,
+                    const float* k_new, const float* v_new);
+
+// Causal GQA attention of every slice of a flattened batch over its own sequence's K/V (which
+// must already hold the slice's own tokens). q, out: [total tokens, num_heads, head_dim].
+// Work is spread over (slice, token, kv head) items, so a batch of many single-token decodes
+// keeps every thread busy; each KV row is loaded once for its group of query heads.
+void paged_attention(const float* q, std::span<const AttentionSlice> slices, int64_t num_heads,
+                     const KvLayerView& kv, float scale, float* out, ThreadPool& pool);
+
 // Stores K/V rows of num_tokens new tokens at positions start_pos.. of one sequence.
 // k_new, v_new: [num_tokens, num_kv_heads, head_dim] F32.
 void kv_store(const KvLayerView& kv, const int32_t* block_table, int64_t start_pos,
               int64_t num_tokens, const float* k_new, const float* v_new);
 
-// Attention of num_tokens query tokens at positions start_pos.. of one sequence over that
-// sequence's cached K/V at positions 0..(own position), which must already be stored.
-// q: [num_tokens, num_heads, head_dim]; out: [num_tokens, num_heads, head_dim].
-// Query head h reads KV head h / (num_heads / num_kv_heads).
+// paged_attention with one slice: num_tokens query tokens at positions start_pos.. of one sequence
+// over that sequence's cached K/V at positions 0..(own position), which must already be stored. q:
+// [num_tokens, num_heads, head_dim]; out: [num_tokens, num_heads, head_dim]. Query head h reads KV
+// head h / (num_heads / num_kv_heads).
 void attention(const float* q, int64_t num_tokens, int64_t start_pos, int64_t num_heads,
                const KvLayerView& kv, const int32_t* block_table, float scale, float* out,
                ThreadPool& pool);

@@ -1,4 +1,5 @@
 #include "model/model.h"
+#include "runner/single_sequence_runner.h"
 
 #include <gtest/gtest.h>
 
@@ -13,22 +14,20 @@ namespace {
 std::vector<int32_t> greedy(Model& model, std::vector<int32_t> prompt, int n, int threads,
                             int64_t chunk = 0) {
   ThreadPool pool(threads);
-  SequenceKvCache cache(model.config(), static_cast<int64_t>(prompt.size()) + n);
+  SingleSequenceRunner runner(model, static_cast<int64_t>(prompt.size()) + n);
   std::vector<float> logits;
   const int64_t len = static_cast<int64_t>(prompt.size());
   if (chunk <= 0) chunk = len;
   for (int64_t start = 0; start < len; start += chunk) {
     const int64_t count = std::min(chunk, len - start);
-    model.forward({prompt.data() + start, static_cast<size_t>(count)}, start, cache,
-                  LogitsMode::kLast, logits, pool);
+    runner.forward({prompt.data() + start, static_cast<size_t>(count)}, false, logits, pool);
   }
   std::vector<int32_t> out;
-  int64_t pos = len;
   for (int i = 0; i < n; ++i) {
     const int32_t next =
         static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
     out.push_back(next);
-    model.forward({&next, 1}, pos++, cache, LogitsMode::kLast, logits, pool);
+    runner.forward({&next, 1}, false, logits, pool);
   }
   return out;
 }
@@ -73,12 +72,12 @@ TEST(Model, ChunkedPrefillMatchesWholePrompt) {
 TEST(Model, RejectsBadInput) {
   auto model = Model::load(test::stories_model());
   ThreadPool pool(1);
-  SequenceKvCache cache(model->config(), 16);
+  SingleSequenceRunner runner(*model, 16);
   std::vector<float> logits;
   const std::vector<int32_t> bad_token = {1, 9999};
-  EXPECT_THROW(model->forward(bad_token, 0, cache, LogitsMode::kLast, logits, pool), Error);
+  EXPECT_THROW(runner.forward(bad_token, false, logits, pool), Error);
   const std::vector<int32_t> too_long(17, 1);
-  EXPECT_THROW(model->forward(too_long, 0, cache, LogitsMode::kLast, logits, pool), Error);
+  EXPECT_THROW(runner.forward(too_long, false, logits, pool), Error);
 }
 
 TEST(Model, VocabularyOnlyFileIsNotAModel) {

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 
 #include "model/model.h"
+#include "runner/single_sequence_runner.h"
 #include "support/test_paths.h"
 
 namespace pareto {
@@ -54,9 +55,9 @@ TEST_P(ReferenceLogits, MatchesReference) {
 
   const auto greedy = j.value("greedy_tokens", std::vector<int32_t>{});
   ThreadPool pool(2);
-  SequenceKvCache cache(model->config(), static_cast<int64_t>(prompt.size() + greedy.size() + 1));
+  SingleSequenceRunner runner(*model, static_cast<int64_t>(prompt.size() + greedy.size() + 1));
   std::vector<float> logits;
-  model->forward(prompt, 0, cache, LogitsMode::kAll, logits, pool);
+  runner.forward(prompt, true, logits, pool);
   ASSERT_EQ(logits.size(), prompt.size() * static_cast<size_t>(vocab));
 
   double max_abs = 0.0, sum_sq = 0.0;
@@ -76,11 +77,10 @@ TEST_P(ReferenceLogits, MatchesReference) {
   if (greedy.empty()) return;  // quantized cases compare logits only
   std::vector<int32_t> generated;
   int32_t next = argmax(logits.data() + (prompt.size() - 1) * vocab, vocab);
-  int64_t pos = static_cast<int64_t>(prompt.size());
   while (generated.size() < greedy.size()) {
     generated.push_back(next);
     const int32_t token = next;
-    model->forward({&token, 1}, pos++, cache, LogitsMode::kLast, logits, pool);
+    runner.forward({&token, 1}, false, logits, pool);
     next = argmax(logits.data(), vocab);
   }
   EXPECT_EQ(generated, greedy) << rc.file;

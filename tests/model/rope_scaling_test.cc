@@ -7,6 +7,7 @@
 
 #include "base/error.h"
 #include "model/model.h"
+#include "runner/single_sequence_runner.h"
 #include "support/model_variants.h"
 #include "support/test_paths.h"
 
@@ -16,10 +17,10 @@ namespace {
 std::vector<float> logits_of(const std::string& path) {
   auto model = Model::load(path);
   ThreadPool pool(1);
-  SequenceKvCache cache(model->config(), 32);
+  SingleSequenceRunner runner(*model, 32);
   const std::vector<int32_t> prompt = {1, 403, 407, 261, 378, 383, 286, 261, 376, 298};
   std::vector<float> logits;
-  model->forward(prompt, 0, cache, LogitsMode::kAll, logits, pool);
+  runner.forward(prompt, true, logits, pool);
   return logits;
 }
 

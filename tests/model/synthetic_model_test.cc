@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "model/model.h"
+#include "runner/single_sequence_runner.h"
 #include "support/test_paths.h"
 #include "weights/gguf_file.h"
 
@@ -28,16 +29,15 @@ SyntheticShape small_shape(const std::string& arch) {
 std::vector<int32_t> greedy(Model& model, int threads) {
   ThreadPool pool(threads);
   const std::vector<int32_t> prompt = {1, 403, 407, 261, 378};
-  SequenceKvCache cache(model.config(), 64);
+  SingleSequenceRunner runner(model, 64);
   std::vector<float> logits;
-  model.forward(prompt, 0, cache, LogitsMode::kLast, logits, pool);
+  runner.forward(prompt, false, logits, pool);
   std::vector<int32_t> out;
   for (int i = 0; i < 24; ++i) {
     const auto next =
         static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
     out.push_back(next);
-    model.forward({&next, 1}, static_cast<int64_t>(prompt.size()) + i, cache, LogitsMode::kLast,
-                  logits, pool);
+    runner.forward({&next, 1}, false, logits, pool);
   }
   return out;
 }
