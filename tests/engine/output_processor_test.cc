@@ -5,6 +5,8 @@
 
 #include <gtest/gtest.h>
 
+#include <type_traits>
+
 #include "base/error.h"
 #include "support/test_paths.h"
 #include "tokenizer/tokenizer.h"
@@ -25,6 +27,9 @@ const Ids kUponATime = {407, 261, 378, 432, 383, 286};
 // "The end. 🦙 é" with the emoji as four byte tokens.
 const Ids kEmojiText = {291, 344, 264, 426, 410, 243, 162, 169, 156, 410, 485};
 const std::string kLlama = "\xF0\x9F\xA6\x99";
+
+// The engine keeps one processor per sequence in containers.
+static_assert(std::is_move_constructible_v<SequenceOutputProcessor>);
 
 class OutputProcessorTest : public ::testing::Test {
  protected:
