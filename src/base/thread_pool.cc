@@ -1,14 +1,43 @@
 #include "base/thread_pool.h"
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
 #include <set>
 #include <string>
 #include <utility>
 
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#endif
+
 #include "base/error.h"
 
 namespace pareto {
+namespace {
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(__i386__)
+  _mm_pause();
+#endif
+}
+
+// Spins until done() or kSpinMicros have passed; returns done()'s last value. The clock is read
+// only every 64 polls: it costs more than a poll.
+template <typename Done>
+bool spin_until(Done done) {
+  const auto deadline =
+      std::chrono::steady_clock::now() + std::chrono::microseconds(ThreadPool::kSpinMicros);
+  for (;;) {
+    for (int i = 0; i < 64; ++i) {
+      if (done()) return true;
+      cpu_relax();
+    }
+    if (std::chrono::steady_clock::now() >= deadline) return done();
+  }
+}
+
+}  // namespace
 
 ThreadPool::ThreadPool(int num_threads)
     : num_threads_(num_threads > 0 ? num_threads : default_num_threads()) {
@@ -20,21 +49,29 @@ ThreadPool::ThreadPool(int num_threads)
 }
 
 ThreadPool::~ThreadPool() {
+  stop_.store(true, std::memory_order_seq_cst);
+  generation_.fetch_add(1, std::memory_order_seq_cst);
   {
+    // Taking the mutex orders this notify after any sleeper's re-check of its condition.
     std::lock_guard lock(mutex_);
-    stop_ = true;
   }
   work_cv_.notify_all();
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run_share(int thread_idx) {
+void ThreadPool::run_share(int thread_idx) noexcept {
   const int64_t num_grains = (job_n_ + job_grain_ - 1) / job_grain_;
   const int64_t begin_grain = num_grains * thread_idx / num_threads_;
   const int64_t end_grain = num_grains * (thread_idx + 1) / num_threads_;
   const int64_t begin = std::min(job_n_, begin_grain * job_grain_);
   const int64_t end = std::min(job_n_, end_grain * job_grain_);
-  if (begin < end) (*job_)(begin, end, thread_idx);
+  if (begin >= end) return;
+  try {
+    (*job_)(begin, end, thread_idx);
+  } catch (...) {
+    std::lock_guard lock(error_mutex_);
+    if (!error_) error_ = std::current_exception();
+  }
 }
 
 void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,
@@ -45,34 +82,57 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     fn(0, n, 0);
     return;
   }
-  {
-    std::lock_guard lock(mutex_);
-    job_ = &fn;
-    job_n_ = n;
-    job_grain_ = grain;
-    pending_ = num_threads_ - 1;
-    ++generation_;
+  job_ = &fn;
+  job_n_ = n;
+  job_grain_ = grain;
+  pending_.store(num_threads_ - 1, std::memory_order_relaxed);
+  // seq_cst (not just release) so that the sleeper check below cannot be ordered before it.
+  generation_.fetch_add(1, std::memory_order_seq_cst);
+  if (work_sleepers_.load(std::memory_order_seq_cst) > 0) {
+    { std::lock_guard lock(mutex_); }
+    work_cv_.notify_all();
   }
-  work_cv_.notify_all();
   run_share(0);
-  std::unique_lock lock(mutex_);
-  done_cv_.wait(lock, [this] { return pending_ == 0; });
+  wait_for_workers();
   job_ = nullptr;
+  if (error_) {
+    std::exception_ptr e = std::exchange(error_, nullptr);
+    std::rethrow_exception(e);
+  }
+}
+
+void ThreadPool::wait_for_workers() {
+  // seq_cst loads (plain moves on x86) pair with the sleeper counters' Dekker-style hand-shake.
+  auto done = [this] { return pending_.load(std::memory_order_seq_cst) == 0; };
+  if (spin_until(done)) return;
+  std::unique_lock lock(mutex_);
+  done_sleepers_.fetch_add(1, std::memory_order_seq_cst);
+  done_cv_.wait(lock, done);
+  done_sleepers_.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void ThreadPool::wait_for_job(uint64_t seen) {
+  auto ready = [&] { return generation_.load(std::memory_order_seq_cst) != seen; };
+  if (spin_until(ready)) return;
+  std::unique_lock lock(mutex_);
+  work_sleepers_.fetch_add(1, std::memory_order_seq_cst);
+  work_cv_.wait(lock, ready);
+  work_sleepers_.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void ThreadPool::worker_loop(int thread_idx) {
   uint64_t seen = 0;
   for (;;) {
-    {
-      std::unique_lock lock(mutex_);
-      work_cv_.wait(lock, [&] { return stop_ || generation_ != seen; });
-      if (stop_) return;
-      seen = generation_;
-    }
+    wait_for_job(seen);
+    if (stop_.load(std::memory_order_acquire)) return;
+    seen = generation_.load(std::memory_order_acquire);
     run_share(thread_idx);
-    {
-      std::lock_guard lock(mutex_);
-      if (--pending_ == 0) done_cv_.notify_one();
+    // Publishes this share's writes to the caller, who reads pending_ == 0; seq_cst so the
+    // sleeper check below cannot move before it.
+    if (pending_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
+        done_sleepers_.load(std::memory_order_seq_cst) > 0) {
+      { std::lock_guard lock(mutex_); }
+      done_cv_.notify_one();
     }
   }
 }

@@ -2,10 +2,17 @@
 // The calling thread takes part as worker 0, so ThreadPool(1) runs everything inline.
 // Work is split into contiguous ranges by index, so the same (n, num_threads) always gives the
 // same split: results that depend only on per-index work are identical for any thread count.
+//
+// Hand-off is lock-free on the fast path: the caller publishes a job by bumping an atomic
+// generation, workers spin on it for a bounded time (kSpinMicros) and only then go to sleep on
+// a condition variable, so back-to-back ops (the model's layer loop) never pay a futex wake-up,
+// while an idle pool costs no CPU. The caller waits for completion the same way.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <cstdint>
+#include <exception>
 #include <functional>
 #include <mutex>
 #include <thread>
@@ -16,6 +23,9 @@ namespace pareto {
 class ThreadPool {
  public:
   static constexpr int kMaxThreads = 1024;
+  // How long a waiting thread spins before it blocks. Long enough to cover the serial work
+  // between two ops of a forward pass, short enough that an idle pool stops burning CPU soon.
+  static constexpr int64_t kSpinMicros = 100;
 
   // num_threads <= 0 picks default_num_threads(); more than kMaxThreads throws pareto::Error.
   explicit ThreadPool(int num_threads = 0);
@@ -26,7 +36,10 @@ class ThreadPool {
   int num_threads() const { return num_threads_; }
 
   // Calls fn(begin, end, thread_idx) on disjoint ranges covering [0, n); blocks until all
-  // ranges are done. Ranges are aligned to `grain` items (except the last). Not reentrant.
+  // ranges are done. Ranges are aligned to `grain` items (except the last). Not reentrant: fn
+  // must not call parallel_for on the same pool, and one pool serves one caller at a time.
+  // If fn throws (on any thread), every other range still runs to completion and then the
+  // first exception caught is rethrown to the caller; the pool stays usable.
   void parallel_for(int64_t n, const std::function<void(int64_t, int64_t, int)>& fn,
                     int64_t grain = 1);
 
@@ -35,19 +48,39 @@ class ThreadPool {
 
  private:
   void worker_loop(int thread_idx);
-  void run_share(int thread_idx);
+  void run_share(int thread_idx) noexcept;
+  // Waits until generation_ != seen or stop_; spins first, then sleeps.
+  void wait_for_job(uint64_t seen);
+  // Waits until pending_ == 0; spins first, then sleeps.
+  void wait_for_workers();
 
   int num_threads_;
   std::vector<std::thread> workers_;
-  std::mutex mutex_;
-  std::condition_variable work_cv_;
-  std::condition_variable done_cv_;
-  uint64_t generation_ = 0;
-  int pending_ = 0;
-  bool stop_ = false;
+
+  // Job description: written by the caller before the release-store of generation_, read by
+  // workers after their acquire-load of it; not touched again until pending_ reaches 0.
   const std::function<void(int64_t, int64_t, int)>* job_ = nullptr;
   int64_t job_n_ = 0;
   int64_t job_grain_ = 1;
+
+  // Hot atomics on their own cache lines: workers poll generation_ while finishing shares
+  // decrement pending_.
+  alignas(64) std::atomic<uint64_t> generation_{0};
+  alignas(64) std::atomic<int> pending_{0};
+  alignas(64) std::atomic<bool> stop_{false};
+
+  // Slow path. A thread about to sleep registers in *_sleepers_ under mutex_ and re-checks its
+  // condition; the waker changes the condition, then (seq_cst) reads the sleeper count and only
+  // takes the mutex and notifies when someone may be asleep.
+  std::mutex mutex_;
+  std::condition_variable work_cv_;
+  std::condition_variable done_cv_;
+  std::atomic<int> work_sleepers_{0};
+  std::atomic<int> done_sleepers_{0};
+
+  // First exception thrown by fn during the current job.
+  std::mutex error_mutex_;
+  std::exception_ptr error_;
 };
 
 }  // namespace pareto

@@ -3,8 +3,13 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <mutex>
 #include <set>
+#include <stdexcept>
+#include <thread>
+#include <tuple>
+#include <vector>
 
 #include "base/error.h"
 
@@ -49,6 +54,94 @@ TEST(ThreadPool, ManyShortLoops) {
   for (int iter = 0; iter < 20000; ++iter)
     pool.parallel_for(4, [&](int64_t b, int64_t e, int) { sum += e - b; });
   EXPECT_EQ(sum.load(), 80000);
+}
+
+TEST(ThreadPool, SplitDependsOnlyOnSizeGrainAndThreadCount) {
+  // The documented split: grain-aligned contiguous ranges, thread t gets grains
+  // [G*t/T, G*(t+1)/T).
+  ThreadPool pool(3);
+  std::mutex mu;
+  std::set<std::tuple<int64_t, int64_t, int>> ranges;
+  pool.parallel_for(
+      10,
+      [&](int64_t b, int64_t e, int t) {
+        std::lock_guard lock(mu);
+        ranges.emplace(b, e, t);
+      },
+      2);
+  const std::set<std::tuple<int64_t, int64_t, int>> want = {{0, 2, 0}, {2, 6, 1}, {6, 10, 2}};
+  EXPECT_EQ(ranges, want);
+}
+
+TEST(ThreadPool, ManyRapidLoopsOfVaryingSize) {
+  ThreadPool pool(3);
+  int64_t expected = 0;
+  std::atomic<int64_t> sum{0};
+  for (int iter = 0; iter < 5000; ++iter) {
+    const int64_t n = 1 + iter % 17;
+    expected += n * (n - 1) / 2;
+    pool.parallel_for(n, [&](int64_t b, int64_t e, int) {
+      for (int64_t i = b; i < e; ++i) sum += i;
+    });
+  }
+  EXPECT_EQ(sum.load(), expected);
+}
+
+TEST(ThreadPool, WorksAfterWorkersFellAsleep) {
+  // Pauses longer than the spin budget send the workers to their blocking wait; each loop
+  // must wake them again (and the caller's own sleeping wait must be woken too).
+  ThreadPool pool(2);
+  for (int iter = 0; iter < 5; ++iter) {
+    std::this_thread::sleep_for(std::chrono::microseconds(3 * ThreadPool::kSpinMicros));
+    std::atomic<int> ran{0};
+    pool.parallel_for(2, [&](int64_t, int64_t, int t) {
+      // Thread 1 outlasts the caller's spin, so the caller blocks waiting for it.
+      if (t == 1)
+        std::this_thread::sleep_for(std::chrono::microseconds(2 * ThreadPool::kSpinMicros));
+      ran++;
+    });
+    EXPECT_EQ(ran.load(), 2);
+  }
+}
+
+TEST(ThreadPool, ShutdownWithSleepingOrSpinningWorkers) {
+  for (int i = 0; i < 50; ++i) ThreadPool pool(4);  // destroyed while workers spin
+  ThreadPool pool(4);
+  std::this_thread::sleep_for(std::chrono::microseconds(5 * ThreadPool::kSpinMicros));
+}  // destroyed while they sleep
+
+TEST(ThreadPool, ExceptionOnWorkerReachesCaller) {
+  ThreadPool pool(2);
+  std::atomic<int> ran{0};
+  EXPECT_THROW(pool.parallel_for(2,
+                                 [&](int64_t, int64_t, int t) {
+                                   ran++;
+                                   if (t == 1) throw std::runtime_error("worker");
+                                 }),
+               std::runtime_error);
+  EXPECT_EQ(ran.load(), 2);  // the other range still ran
+  // The pool is still usable and the error does not leak into the next loop.
+  std::atomic<int64_t> sum{0};
+  pool.parallel_for(100, [&](int64_t b, int64_t e, int) { sum += e - b; });
+  EXPECT_EQ(sum.load(), 100);
+}
+
+TEST(ThreadPool, ExceptionOnCallerWaitsForWorkers) {
+  ThreadPool pool(2);
+  std::atomic<int> ran{0};
+  EXPECT_THROW(pool.parallel_for(2,
+                                 [&](int64_t, int64_t, int t) {
+                                   if (t == 0) throw Error("caller");
+                                   std::this_thread::sleep_for(std::chrono::milliseconds(1));
+                                   ran++;
+                                 }),
+               Error);
+  EXPECT_EQ(ran.load(), 1);  // parallel_for returned only after the worker finished
+}
+
+TEST(ThreadPool, ExceptionInlineWithOneThread) {
+  ThreadPool pool(1);
+  EXPECT_THROW(pool.parallel_for(5, [](int64_t, int64_t, int) { throw Error("x"); }), Error);
 }
 
 TEST(ThreadPool, DefaultIsAtLeastOne) {
