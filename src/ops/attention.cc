@@ -1,22 +1,358 @@
-#include "ops/attention.h"
+// Flash-style paged attention: each (slice, token, kv head) item walks its context in tiles of
+// kTile positions, keeping a running max / sum / output per query head (online softmax), so
+// no context-length buffer exists and each K/V row is loaded and converted once per tile for
+// the whole group of query heads that share it.
+//
+// Determinism: an item's result depends only on its query rows, its K/V values and its
+// context length. Tiles are fixed position ranges [i * kTile, (i + 1) * kTile) whatever the
+// block size, the batch or the thread split, and every reduction runs in a fixed order, so a
+// (sequence, token, head) gives the same bits alone or in any batch, on any thread count.
+#include <immintrin.h>
 
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <vector>
 
+#include "base/error.h"
 #include "base/half.h"
+#include "ops/attention.h"
+#include "weights/simd_isa.h"
 
 namespace pareto {
 namespace {
 
-void load_row(const KvLayerView& kv, const void* base, size_t offset, float* dst) {
-  const auto* p = static_cast<const uint8_t*>(base) + offset;
-  if (kv.dtype == DType::F16) {
-    const auto* h = reinterpret_cast<const uint16_t*>(p);
-    for (int64_t i = 0; i < kv.head_dim; ++i) dst[i] = fp16_to_f32(h[i]);
-  } else {
-    std::memcpy(dst, p, static_cast<size_t>(kv.head_dim) * sizeof(float));
+// Positions per tile: scores of a tile fit in two AVX-512 registers per query head.
+constexpr int64_t kTile = 32;
+// Scratch rows are padded to a multiple of this many floats (one AVX-512 vector).
+constexpr int64_t kDimAlign = 16;
+
+#define PARETO_AVX2 __attribute__((target("avx2,fma,f16c")))
+#define PARETO_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
+
+// exp(x) as 2^n * poly(r), x = n ln2 + r, |r| <= ln2 / 2; degree-7 polynomial (Cephes-style
+// coefficients), about 1 ulp. Inputs below -87 give 0 (softmax weights that small vanish next
+// to the row maximum's weight of 1). Every variant runs the same operation sequence per lane.
+constexpr float kExpLo = -87.0f, kExpHi = 88.0f;
+constexpr float kLog2e = 1.44269504088896341f;
+constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
+constexpr float kP0 = 1.9875691500e-4f, kP1 = 1.3981999507e-3f, kP2 = 8.3334519073e-3f,
+                kP3 = 4.1665795894e-2f, kP4 = 1.6666665459e-1f, kP5 = 5.0000001201e-1f;
+
+float exp_scalar(float x) {
+  if (x < kExpLo) return 0.0f;
+  x = std::min(x, kExpHi);
+  const float n = std::nearbyint(x * kLog2e);
+  const float r = x - n * kLn2Hi - n * kLn2Lo;
+  float p = kP0;
+  for (float c : {kP1, kP2, kP3, kP4, kP5}) p = p * r + c;
+  p = p * r * r + r + 1.0f;
+  const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
+  float scale;
+  std::memcpy(&scale, &bits, sizeof(scale));
+  return p * scale;
+}
+
+PARETO_AVX2 __m256 exp_avx2(__m256 x) {
+  const __m256 tiny = _mm256_cmp_ps(x, _mm256_set1_ps(kExpLo), _CMP_LT_OQ);
+  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(kExpLo)), _mm256_set1_ps(kExpHi));
+  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(kLog2e)),
+                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Hi), x);
+  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Lo), r);
+  __m256 p = _mm256_set1_ps(kP0);
+  for (float c : {kP1, kP2, kP3, kP4, kP5}) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c));
+  p = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
+  const __m256i e =
+      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
+  return _mm256_andnot_ps(tiny, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
+}
+
+// maskz forms with an all-ones mask below: the unmasked intrinsics trip a false
+// -Wmaybe-uninitialized in GCC 12's headers.
+constexpr __mmask16 kAll = 0xFFFF;
+
+PARETO_AVX512 __m512 exp_avx512(__m512 x) {
+  const __mmask16 ok = _mm512_cmp_ps_mask(x, _mm512_set1_ps(kExpLo), _CMP_GE_OQ);
+  x = _mm512_maskz_min_ps(kAll, _mm512_maskz_max_ps(kAll, x, _mm512_set1_ps(kExpLo)),
+                          _mm512_set1_ps(kExpHi));
+  const __m512 n = _mm512_maskz_roundscale_ps(kAll, _mm512_mul_ps(x, _mm512_set1_ps(kLog2e)),
+                                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Hi), x);
+  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Lo), r);
+  __m512 p = _mm512_set1_ps(kP0);
+  for (float c : {kP1, kP2, kP3, kP4, kP5}) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
+  p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
+  const __m512i e = _mm512_maskz_slli_epi32(
+      kAll, _mm512_add_epi32(_mm512_maskz_cvtps_epi32(kAll, n), _mm512_set1_epi32(127)), 23);
+  return _mm512_maskz_mul_ps(ok, p, _mm512_castsi512_ps(e));
+}
+
+PARETO_AVX2 float hsum256(__m256 v) {
+  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
+  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
+  s = _mm_add_ss(s, _mm_movehdup_ps(s));
+  return _mm_cvtss_f32(s);
+}
+
+PARETO_AVX512 float hsum512(__m512 v) {
+  // maskz forms: the unmasked extract trips a false -Wuninitialized in GCC 12's headers.
+  return hsum256(_mm256_add_ps(_mm512_maskz_extractf32x8_ps(0xFF, v, 0),
+                               _mm512_maskz_extractf32x8_ps(0xFF, v, 1)));
+}
+
+// The four steps of a tile. Shapes: q [group, padded], k and v [kTile, padded] (rows < count
+// valid), scores [group, kTile], acc [padded]; padded is a multiple of kDimAlign.
+struct Kernels {
+  // dst[i] = src[i] for i < n (F16 -> F32).
+  void (*f16_to_f32)(const uint16_t* src, float* dst, int64_t n);
+  // scores[g, j] = dot(q[g], k[j]) * scale for j < count.
+  void (*scores)(const float* q, const float* k, int64_t group, int64_t count, int64_t padded,
+                 float scale, float* scores);
+  // s[j] = exp(s[j] - shift) for j < count; returns their sum.
+  float (*exp_shifted)(float* s, int64_t count, float shift);
+  // acc = acc * correction + sum_j p[j] * v[j] over j < count.
+  void (*accumulate)(const float* p, const float* v, int64_t count, int64_t padded,
+                     float correction, float* acc);
+};
+
+// --- scalar ----------------------------------------------------------------------------------
+
+void f16_to_f32_scalar(const uint16_t* src, float* dst, int64_t n) {
+  for (int64_t i = 0; i < n; ++i) dst[i] = fp16_to_f32(src[i]);
+}
+
+void scores_scalar(const float* q, const float* k, int64_t group, int64_t count, int64_t padded,
+                   float scale, float* scores) {
+  for (int64_t g = 0; g < group; ++g) {
+    for (int64_t j = 0; j < count; ++j) {
+      const float* qg = q + g * padded;
+      const float* kj = k + j * padded;
+      float lanes[8] = {};
+      for (int64_t i = 0; i < padded; i += 8)
+        for (int l = 0; l < 8; ++l) lanes[l] += qg[i + l] * kj[i + l];
+      for (int width = 4; width > 0; width /= 2)
+        for (int l = 0; l < width; ++l) lanes[l] += lanes[l + width];
+      scores[g * kTile + j] = lanes[0] * scale;
+    }
+  }
+}
+
+float exp_shifted_scalar(float* s, int64_t count, float shift) {
+  float sum = 0.0f;
+  for (int64_t j = 0; j < count; ++j) sum += (s[j] = exp_scalar(s[j] - shift));
+  return sum;
+}
+
+void accumulate_scalar(const float* p, const float* v, int64_t count, int64_t padded,
+                       float correction, float* acc) {
+  for (int64_t i = 0; i < padded; ++i) {
+    float a = acc[i] * correction;
+    for (int64_t j = 0; j < count; ++j) a += p[j] * v[j * padded + i];
+    acc[i] = a;
+  }
+}
+
+// --- AVX2 ------------------------------------------------------------------------------------
+
+PARETO_AVX2 void f16_to_f32_avx2(const uint16_t* src, float* dst, int64_t n) {
+  int64_t i = 0;
+  for (; i + 8 <= n; i += 8)
+    _mm256_storeu_ps(dst + i,
+                     _mm256_cvtph_ps(_mm_loadu_si128(reinterpret_cast<const __m128i*>(src + i))));
+  for (; i < n; ++i) dst[i] = fp16_to_f32(src[i]);
+}
+
+PARETO_AVX2 void scores_avx2(const float* q, const float* k, int64_t group, int64_t count,
+                             int64_t padded, float scale, float* scores) {
+  for (int64_t g = 0; g < group; ++g) {
+    const float* qg = q + g * padded;
+    for (int64_t j = 0; j < count; ++j) {
+      const float* kj = k + j * padded;
+      __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps();
+      for (int64_t i = 0; i < padded; i += 16) {
+        a0 = _mm256_fmadd_ps(_mm256_loadu_ps(qg + i), _mm256_loadu_ps(kj + i), a0);
+        a1 = _mm256_fmadd_ps(_mm256_loadu_ps(qg + i + 8), _mm256_loadu_ps(kj + i + 8), a1);
+      }
+      scores[g * kTile + j] = hsum256(_mm256_add_ps(a0, a1)) * scale;
+    }
+  }
+}
+
+PARETO_AVX2 float exp_shifted_avx2(float* s, int64_t count, float shift) {
+  __m256 sum = _mm256_setzero_ps();
+  const __m256 sh = _mm256_set1_ps(shift);
+  for (int64_t j = 0; j < count; j += 8) {
+    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count - j)),
+                                         _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
+    const __m256 e = _mm256_and_ps(exp_avx2(_mm256_sub_ps(_mm256_maskload_ps(s + j, m), sh)),
+                                   _mm256_castsi256_ps(m));
+    _mm256_maskstore_ps(s + j, m, e);
+    sum = _mm256_add_ps(sum, e);
+  }
+  return hsum256(sum);
+}
+
+PARETO_AVX2 void accumulate_avx2(const float* p, const float* v, int64_t count, int64_t padded,
+                                 float correction, float* acc) {
+  const __m256 c = _mm256_set1_ps(correction);
+  for (int64_t i = 0; i < padded; i += 16) {
+    __m256 a0 = _mm256_mul_ps(_mm256_loadu_ps(acc + i), c);
+    __m256 a1 = _mm256_mul_ps(_mm256_loadu_ps(acc + i + 8), c);
+    for (int64_t j = 0; j < count; ++j) {
+      const __m256 w = _mm256_broadcast_ss(p + j);
+      a0 = _mm256_fmadd_ps(w, _mm256_loadu_ps(v + j * padded + i), a0);
+      a1 = _mm256_fmadd_ps(w, _mm256_loadu_ps(v + j * padded + i + 8), a1);
+    }
+    _mm256_storeu_ps(acc + i, a0);
+    _mm256_storeu_ps(acc + i + 8, a1);
+  }
+}
+
+// --- AVX-512 ---------------------------------------------------------------------------------
+
+PARETO_AVX512 void f16_to_f32_avx512(const uint16_t* src, float* dst, int64_t n) {
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16)
+    _mm512_storeu_ps(
+        dst + i,
+        _mm512_maskz_cvtph_ps(kAll, _mm256_loadu_si256(reinterpret_cast<const __m256i*>(src + i))));
+  if (i < n) {
+    const __mmask16 m = static_cast<__mmask16>((1u << (n - i)) - 1);
+    _mm512_mask_storeu_ps(dst + i, m,
+                          _mm512_maskz_cvtph_ps(kAll, _mm256_maskz_loadu_epi16(m, src + i)));
+  }
+}
+
+PARETO_AVX512 void scores_avx512(const float* q, const float* k, int64_t group, int64_t count,
+                                 int64_t padded, float scale, float* scores) {
+  for (int64_t g = 0; g < group; ++g) {
+    const float* qg = q + g * padded;
+    for (int64_t j = 0; j < count; ++j) {
+      const float* kj = k + j * padded;
+      __m512 a = _mm512_setzero_ps();
+      for (int64_t i = 0; i < padded; i += 16)
+        a = _mm512_fmadd_ps(_mm512_loadu_ps(qg + i), _mm512_loadu_ps(kj + i), a);
+      scores[g * kTile + j] = hsum512(a) * scale;
+    }
+  }
+}
+
+PARETO_AVX512 float exp_shifted_avx512(float* s, int64_t count, float shift) {
+  __m512 sum = _mm512_setzero_ps();
+  const __m512 sh = _mm512_set1_ps(shift);
+  for (int64_t j = 0; j < count; j += 16) {
+    const __mmask16 m = static_cast<__mmask16>((1u << std::min<int64_t>(16, count - j)) - 1);
+    const __m512 e =
+        _mm512_maskz_mov_ps(m, exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + j), sh)));
+    _mm512_mask_storeu_ps(s + j, m, e);
+    sum = _mm512_add_ps(sum, e);
+  }
+  return hsum512(sum);
+}
+
+PARETO_AVX512 void accumulate_avx512(const float* p, const float* v, int64_t count, int64_t padded,
+                                     float correction, float* acc) {
+  const __m512 c = _mm512_set1_ps(correction);
+  for (int64_t i = 0; i < padded; i += 16) {
+    __m512 a = _mm512_mul_ps(_mm512_loadu_ps(acc + i), c);
+    for (int64_t j = 0; j < count; ++j)
+      a = _mm512_fmadd_ps(_mm512_set1_ps(p[j]), _mm512_loadu_ps(v + j * padded + i), a);
+    _mm512_storeu_ps(acc + i, a);
+  }
+}
+
+Kernels kernels_for(SimdIsa isa) {
+  switch (isa) {
+    case SimdIsa::kAvx512:
+      return {f16_to_f32_avx512, scores_avx512, exp_shifted_avx512, accumulate_avx512};
+    case SimdIsa::kAvx2:
+      return {f16_to_f32_avx2, scores_avx2, exp_shifted_avx2, accumulate_avx2};
+    case SimdIsa::kScalar:
+      break;
+  }
+  return {f16_to_f32_scalar, scores_scalar, exp_shifted_scalar, accumulate_scalar};
+}
+
+// K/V rows of kTile positions, converted to F32 and zero-padded to padded_dim.
+void load_tile(const KvLayerView& kv, const void* base, const int32_t* block_table, int64_t kv_head,
+               int64_t p0, int64_t count, int64_t padded_dim, const Kernels& kernels, float* dst) {
+  for (int64_t j = 0; j < count; ++j) {
+    const int64_t p = p0 + j;
+    const auto* src = static_cast<const uint8_t*>(base) +
+                      kv.offset(block_table[p / kv.block_size], p % kv.block_size, kv_head);
+    float* row = dst + j * padded_dim;
+    if (kv.dtype == DType::F16)
+      kernels.f16_to_f32(reinterpret_cast<const uint16_t*>(src), row, kv.head_dim);
+    else
+      std::memcpy(row, src, static_cast<size_t>(kv.head_dim) * sizeof(float));
+  }
+}
+
+// Per-thread buffers, kept across calls (pool workers live as long as the pool).
+struct Scratch {
+  std::vector<float> q, k, v, scores, acc, max, sum;
+  void reserve(int64_t group, int64_t padded_dim) {
+    auto fit = [](std::vector<float>& b, int64_t n) {
+      if (b.size() < static_cast<size_t>(n)) b.resize(static_cast<size_t>(n));
+    };
+    fit(q, group * padded_dim);
+    fit(k, kTile * padded_dim);
+    fit(v, kTile * padded_dim);
+    fit(scores, group * kTile);
+    fit(acc, group * padded_dim);
+    fit(max, group);
+    fit(sum, group);
+  }
+};
+
+// One (token, kv head) item: out rows of the group's query heads.
+void attend_item(const Kernels& kr, const KvLayerView& kv, const int32_t* block_table, int64_t ctx,
+                 int64_t kv_head, int64_t group, const float* q, float scale, float* out,
+                 Scratch& s) {
+  const int64_t dim = kv.head_dim;
+  const int64_t padded = (dim + kDimAlign - 1) / kDimAlign * kDimAlign;
+  s.reserve(group, padded);
+  // Padded copies: the kernels then run whole vectors with zeros in the tail lanes, which
+  // add nothing to dot products or outputs.
+  std::fill(s.q.begin(), s.q.begin() + group * padded, 0.0f);
+  for (int64_t g = 0; g < group; ++g)
+    std::memcpy(&s.q[static_cast<size_t>(g * padded)], q + g * dim,
+                static_cast<size_t>(dim) * sizeof(float));
+  if (padded != dim) {  // rows only ever get dim values written: zero their tails once
+    std::fill(s.k.begin(), s.k.begin() + kTile * padded, 0.0f);
+    std::fill(s.v.begin(), s.v.begin() + kTile * padded, 0.0f);
+  }
+  std::fill(s.acc.begin(), s.acc.begin() + group * padded, 0.0f);
+  std::fill(s.max.begin(), s.max.begin() + group, -std::numeric_limits<float>::infinity());
+  std::fill(s.sum.begin(), s.sum.begin() + group, 0.0f);
+
+  for (int64_t p0 = 0; p0 < ctx; p0 += kTile) {
+    const int64_t count = std::min(kTile, ctx - p0);
+    load_tile(kv, kv.k, block_table, kv_head, p0, count, padded, kr, s.k.data());
+    load_tile(kv, kv.v, block_table, kv_head, p0, count, padded, kr, s.v.data());
+    kr.scores(s.q.data(), s.k.data(), group, count, padded, scale, s.scores.data());
+    for (int64_t g = 0; g < group; ++g) {
+      float* sc = &s.scores[static_cast<size_t>(g * kTile)];
+      float tile_max = sc[0];
+      for (int64_t j = 1; j < count; ++j) tile_max = std::max(tile_max, sc[j]);
+      const float old_max = s.max[static_cast<size_t>(g)];
+      const float new_max = std::max(old_max, tile_max);
+      // exp(-inf) of the first tile is 0: nothing accumulated yet to rescale.
+      const float correction = p0 == 0 ? 0.0f : exp_scalar(old_max - new_max);
+      const float tile_sum = kr.exp_shifted(sc, count, new_max);
+      s.sum[static_cast<size_t>(g)] = s.sum[static_cast<size_t>(g)] * correction + tile_sum;
+      s.max[static_cast<size_t>(g)] = new_max;
+      kr.accumulate(sc, s.v.data(), count, padded, correction,
+                    &s.acc[static_cast<size_t>(g * padded)]);
+    }
+  }
+  for (int64_t g = 0; g < group; ++g) {
+    const float inv = 1.0f / s.sum[static_cast<size_t>(g)];
+    const float* a = &s.acc[static_cast<size_t>(g * padded)];
+    float* o = out + g * dim;
+    for (int64_t i = 0; i < dim; ++i) o[i] = a[i] * inv;
   }
 }
 
@@ -28,6 +364,16 @@ void store_row(const KvLayerView& kv, void* base, size_t offset, const float* sr
   } else {
     std::memcpy(p, src, static_cast<size_t>(kv.head_dim) * sizeof(float));
   }
+}
+
+void check_view(const KvLayerView& kv, int64_t num_heads) {
+  if (kv.dtype != DType::F32 && kv.dtype != DType::F16)
+    fail("attention: KV type {} is not F32 or F16", dtype_name(kv.dtype));
+  if (kv.num_kv_heads <= 0 || kv.head_dim <= 0 || kv.block_size <= 0)
+    fail("attention: bad KV shape (kv heads {}, head dim {}, block size {})", kv.num_kv_heads,
+         kv.head_dim, kv.block_size);
+  if (num_heads % kv.num_kv_heads != 0)
+    fail("attention: {} query heads are not a multiple of {} KV heads", num_heads, kv.num_kv_heads);
 }
 
 }  // namespace
@@ -68,82 +414,56 @@ void attention(const float* q, int64_t num_tokens, int64_t start_pos, int64_t nu
   paged_attention(q, {&slice, 1}, num_heads, kv, scale, out, pool);
 }
 
-void paged_attention(const float* q, std::span<const AttentionSlice> slices, int64_t num_heads,
-                     const KvLayerView& kv, float scale, float* out, ThreadPool& pool) {
-  const int64_t head_dim = kv.head_dim;
+// paged_attention with a pinned SIMD level (tests hold every level to the reference). Declared
+// in the test until an ops/attention_isa.h exists.
+void paged_attention_isa(SimdIsa isa, const float* q, std::span<const AttentionSlice> slices,
+                         int64_t num_heads, const KvLayerView& kv, float scale, float* out,
+                         ThreadPool& pool) {
+  if (!cpu_supports(isa)) fail("attention: this CPU cannot run {} code", simd_isa_name(isa));
+  check_view(kv, num_heads);
+  const Kernels kernels = kernels_for(isa);
   const int64_t group = num_heads / kv.num_kv_heads;
   // Items are (slice, token, kv head); item_start[i] is the first item of slice i.
-  std::vector<int64_t> item_start(slices.size() + 1, 0);
-  int64_t max_ctx = 1, total_ctx = 0;
+  thread_local std::vector<int64_t> item_start;
+  item_start.assign(slices.size() + 1, 0);
+  int64_t total_ctx = 0;
   for (size_t i = 0; i < slices.size(); ++i) {
     item_start[i + 1] = item_start[i] + slices[i].num_tokens * kv.num_kv_heads;
-    max_ctx = std::max(max_ctx, slices[i].start_pos + slices[i].num_tokens);
     total_ctx += slices[i].num_tokens * (slices[i].start_pos + slices[i].num_tokens);
   }
   const int64_t num_items = item_start.back();
   if (num_items == 0) return;
   // Group items so that a thread's share is worth waking it for (~64K multiply-adds).
+  const int64_t num_tokens = num_items / kv.num_kv_heads;
   const int64_t macs_per_item =
-      std::max<int64_t>(1, 2 * total_ctx * group * head_dim / std::max<int64_t>(1, num_items));
+      std::max<int64_t>(1, 2 * total_ctx * group * kv.head_dim / num_tokens);
   const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / macs_per_item);
+  const int64_t* starts = item_start.data();
+  const size_t num_slices = slices.size();
   pool.parallel_for(
       num_items,
       [&](int64_t begin, int64_t end, int) {
-        std::vector<float> scores(static_cast<size_t>(group * max_ctx));
-        std::vector<float> row(static_cast<size_t>(head_dim));
-        std::vector<float> acc(static_cast<size_t>(group * head_dim));
-        std::vector<float> inv_sum(static_cast<size_t>(group));
-        size_t si = static_cast<size_t>(
-            std::upper_bound(item_start.begin(), item_start.end(), begin) - item_start.begin() - 1);
+        thread_local Scratch scratch;
+        size_t si = static_cast<size_t>(std::upper_bound(starts, starts + num_slices + 1, begin) -
+                                        starts - 1);
         for (int64_t item = begin; item < end; ++item) {
-          while (item >= item_start[si + 1]) ++si;
+          while (item >= starts[si + 1]) ++si;
           const AttentionSlice& sl = slices[si];
-          const int32_t* block_table = sl.block_table;
-          const int64_t local = item - item_start[si];
+          const int64_t local = item - starts[si];
           const int64_t t = local / kv.num_kv_heads;
           const int64_t kvh = local % kv.num_kv_heads;
-          const int64_t row_idx = sl.token_offset + t;
-          const int64_t ctx = sl.start_pos + t + 1;  // causal: positions 0..start_pos+t
-          const float* qg = q + (row_idx * num_heads + kvh * group) * head_dim;
-          for (int64_t p = 0; p < ctx; ++p) {
-            load_row(kv, kv.k, kv.offset(block_table[p / kv.block_size], p % kv.block_size, kvh),
-                     row.data());
-            for (int64_t g = 0; g < group; ++g) {
-              const float* qh = qg + g * head_dim;
-              float dot = 0.0f;
-              for (int64_t i = 0; i < head_dim; ++i) dot += qh[i] * row[static_cast<size_t>(i)];
-              scores[static_cast<size_t>(g * max_ctx + p)] = dot * scale;
-            }
-          }
-          for (int64_t g = 0; g < group; ++g) {
-            float* s = scores.data() + g * max_ctx;
-            const float mx = *std::max_element(s, s + ctx);
-            double sum = 0.0;
-            for (int64_t p = 0; p < ctx; ++p) {
-              s[p] = std::exp(s[p] - mx);
-              sum += s[p];
-            }
-            inv_sum[static_cast<size_t>(g)] = static_cast<float>(1.0 / sum);
-          }
-          std::fill(acc.begin(), acc.end(), 0.0f);
-          for (int64_t p = 0; p < ctx; ++p) {
-            load_row(kv, kv.v, kv.offset(block_table[p / kv.block_size], p % kv.block_size, kvh),
-                     row.data());
-            for (int64_t g = 0; g < group; ++g) {
-              const float w = scores[static_cast<size_t>(g * max_ctx + p)];
-              float* a = acc.data() + g * head_dim;
-              for (int64_t i = 0; i < head_dim; ++i) a[i] += w * row[static_cast<size_t>(i)];
-            }
-          }
-          for (int64_t g = 0; g < group; ++g) {
-            float* o = out + (row_idx * num_heads + kvh * group + g) * head_dim;
-            const float inv = inv_sum[static_cast<size_t>(g)];
-            for (int64_t i = 0; i < head_dim; ++i)
-              o[i] = acc[static_cast<size_t>(g * head_dim + i)] * inv;
-          }
+          const int64_t row = sl.token_offset + t;
+          const int64_t offset = (row * num_heads + kvh * group) * kv.head_dim;
+          attend_item(kernels, kv, sl.block_table, sl.start_pos + t + 1, kvh, group, q + offset,
+                      scale, out + offset, scratch);
         }
       },
       grain);
+}
+
+void paged_attention(const float* q, std::span<const AttentionSlice> slices, int64_t num_heads,
+                     const KvLayerView& kv, float scale, float* out, ThreadPool& pool) {
+  paged_attention_isa(active_simd_isa(), q, slices, num_heads, kv, scale, out, pool);
 }
 
 }  // namespace pareto

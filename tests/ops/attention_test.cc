@@ -7,9 +7,17 @@
 #include <numeric>
 #include <random>
 
+#include "base/error.h"
 #include "base/half.h"
+#include "weights/simd_isa.h"
 
 namespace pareto {
+
+// Defined in ops/attention.cc (no header of its own yet): paged_attention at a pinned SIMD level.
+void paged_attention_isa(SimdIsa isa, const float* q, std::span<const AttentionSlice> slices,
+                         int64_t num_heads, const KvLayerView& kv, float scale, float* out,
+                         ThreadPool& pool);
+
 namespace {
 
 // Straightforward causal GQA attention over contiguous K/V, in double.
@@ -110,13 +118,186 @@ TEST_P(AttentionTest, PagedMatchesNaive) {
 
 INSTANTIATE_TEST_SUITE_P(
     Shapes, AttentionTest,
-    ::testing::Values(Shape{8, 4, 8, 16, 0, 5, DType::F32},     // stories260K prefill
-                      Shape{8, 4, 8, 16, 37, 1, DType::F32},    // decode across blocks
-                      Shape{8, 2, 32, 8, 10, 7, DType::F32},    // GQA 4:1, chunk after history
-                      Shape{9, 3, 64, 16, 3, 20, DType::F16},   // llama-135m heads, F16 KV
-                      Shape{4, 4, 16, 1, 0, 9, DType::F16},     // block size 1 (MHA)
-                      Shape{14, 2, 64, 32, 100, 3, DType::F32}  // qwen2.5 heads
+    ::testing::Values(Shape{8, 4, 8, 16, 0, 5, DType::F32},       // stories260K prefill
+                      Shape{8, 4, 8, 16, 37, 1, DType::F32},      // decode across blocks
+                      Shape{8, 2, 32, 8, 10, 7, DType::F32},      // GQA 4:1, chunk after history
+                      Shape{9, 3, 64, 16, 3, 20, DType::F16},     // llama-135m heads, F16 KV
+                      Shape{4, 4, 16, 1, 0, 9, DType::F16},       // block size 1 (MHA)
+                      Shape{14, 2, 64, 32, 100, 3, DType::F32},   // qwen2.5 heads
+                      Shape{16, 2, 24, 8, 45, 4, DType::F16},     // GQA 8:1, head_dim not /16
+                      Shape{6, 3, 72, 32, 31, 2, DType::F32},     // head_dim 72: masked tails
+                      Shape{4, 2, 5, 16, 12, 3, DType::F16},      // head_dim 5: all tail
+                      Shape{32, 4, 64, 16, 2100, 1, DType::F16},  // tinyllama decode, long ctx
+                      Shape{9, 3, 64, 32, 2040, 3, DType::F32}    // long ctx, tile-edge tokens
                       ));
+
+// Random N(0, 1) values.
+std::vector<float> randn(std::mt19937& rng, int64_t n) {
+  std::normal_distribution<float> dist(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(n));
+  for (auto& e : x) e = dist(rng);
+  return x;
+}
+
+// Several sequences sharing one block pool, each with its own shuffled block table.
+struct Batch {
+  int64_t num_heads, num_kv_heads, head_dim, block_size;
+  DType dtype;
+  std::vector<uint8_t> k_pool, v_pool;
+  std::vector<std::vector<int32_t>> tables;
+  std::vector<std::vector<float>> k, v;  // per sequence, [positions, kv heads, head_dim]
+  std::vector<std::vector<float>> q;     // per sequence, [num_tokens, heads, head_dim]
+  std::vector<int64_t> start_pos, num_tokens;
+
+  KvLayerView view() {
+    return {dtype, k_pool.data(), v_pool.data(), block_size, num_kv_heads, head_dim};
+  }
+};
+
+Batch make_batch(int64_t num_heads, int64_t num_kv_heads, int64_t head_dim, int64_t block_size,
+                 DType dtype, const std::vector<std::pair<int64_t, int64_t>>& seqs, uint32_t seed) {
+  std::mt19937 rng(seed);
+  Batch b{num_heads, num_kv_heads, head_dim, block_size, dtype, {}, {}, {}, {}, {}, {}, {}, {}};
+  int64_t total_blocks = 0;
+  for (auto [start, n] : seqs) total_blocks += (start + n + block_size - 1) / block_size;
+  std::vector<int32_t> ids(static_cast<size_t>(total_blocks + 3));
+  std::iota(ids.begin(), ids.end(), 0);
+  std::mt19937 layout_rng(seed + 1);  // the values must not depend on the block layout
+  std::shuffle(ids.begin(), ids.end(), layout_rng);
+  const size_t elem = dtype == DType::F16 ? 2 : 4;
+  const size_t bytes =
+      static_cast<size_t>(static_cast<int64_t>(ids.size()) * block_size * num_kv_heads * head_dim) *
+      elem;
+  b.k_pool.assign(bytes, 0xff);  // NaN garbage in unused slots
+  b.v_pool.assign(bytes, 0xff);
+  size_t next = 0;
+  for (auto [start, n] : seqs) {
+    const int64_t total = start + n;
+    const int64_t blocks = (total + block_size - 1) / block_size;
+    b.tables.emplace_back(ids.begin() + static_cast<int64_t>(next),
+                          ids.begin() + static_cast<int64_t>(next) + blocks);
+    next += static_cast<size_t>(blocks);
+    b.k.push_back(randn(rng, total * num_kv_heads * head_dim));
+    b.v.push_back(randn(rng, total * num_kv_heads * head_dim));
+    if (dtype == DType::F16) {
+      for (auto& e : b.k.back()) e = fp16_to_f32(f32_to_fp16(e));
+      for (auto& e : b.v.back()) e = fp16_to_f32(f32_to_fp16(e));
+    }
+    b.q.push_back(randn(rng, n * num_heads * head_dim));
+    b.start_pos.push_back(start);
+    b.num_tokens.push_back(n);
+    kv_store(b.view(), b.tables.back().data(), 0, total, b.k.back().data(), b.v.back().data());
+  }
+  return b;
+}
+
+// Runs the sequences `order` as one flattened batch (rows in that order, after `row_offset`
+// empty rows); returns each sequence's output rows.
+std::vector<std::vector<float>> run_batch(Batch& b, const std::vector<size_t>& order,
+                                          int64_t row_offset, ThreadPool& pool,
+                                          SimdIsa isa = active_simd_isa()) {
+  const int64_t row = b.num_heads * b.head_dim;
+  std::vector<AttentionSlice> slices;
+  int64_t rows = row_offset;
+  for (size_t i : order) {
+    slices.push_back({rows, b.num_tokens[i], b.start_pos[i], b.tables[i].data()});
+    rows += b.num_tokens[i];
+  }
+  std::vector<float> q(static_cast<size_t>(rows * row), 0.0f), out(q.size(), -1.0f);
+  for (size_t s = 0; s < order.size(); ++s)
+    std::copy(b.q[order[s]].begin(), b.q[order[s]].end(), q.begin() + slices[s].token_offset * row);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(b.head_dim));
+  paged_attention_isa(isa, q.data(), slices, b.num_heads, b.view(), scale, out.data(), pool);
+  std::vector<std::vector<float>> result(b.q.size());
+  for (size_t s = 0; s < order.size(); ++s) {
+    const auto first = out.begin() + slices[s].token_offset * row;
+    result[order[s]].assign(first, first + b.num_tokens[order[s]] * row);
+  }
+  return result;
+}
+
+struct BatchShape {
+  int64_t num_heads, num_kv_heads, head_dim, block_size;
+  DType dtype;
+};
+
+class AttentionBatchTest : public ::testing::TestWithParam<BatchShape> {};
+
+// Prefill chunks and decodes of different lengths, mixed as the engine batches them.
+const std::vector<std::pair<int64_t, int64_t>> kSeqs = {{0, 13}, {40, 1}, {7, 1},   {95, 1},
+                                                        {31, 2}, {0, 1},  {64, 33}, {200, 1}};
+
+TEST_P(AttentionBatchTest, EveryIsaMatchesNaive) {
+  const BatchShape s = GetParam();
+  Batch b = make_batch(s.num_heads, s.num_kv_heads, s.head_dim, s.block_size, s.dtype, kSeqs, 7);
+  ThreadPool pool(2);
+  std::vector<size_t> order(kSeqs.size());
+  std::iota(order.begin(), order.end(), 0);
+  const float scale = 1.0f / std::sqrt(static_cast<float>(s.head_dim));
+  for (SimdIsa isa : {SimdIsa::kScalar, SimdIsa::kAvx2, SimdIsa::kAvx512}) {
+    if (!cpu_supports(isa)) continue;
+    const auto got = run_batch(b, order, 0, pool, isa);
+    for (size_t i = 0; i < kSeqs.size(); ++i) {
+      const auto want = naive_attention(b.q[i], b.k[i], b.v[i], b.num_tokens[i], b.start_pos[i],
+                                        s.num_heads, s.num_kv_heads, s.head_dim, scale);
+      for (size_t e = 0; e < want.size(); ++e)
+        ASSERT_NEAR(got[i][e], want[e], 1e-5) << simd_isa_name(isa) << " seq " << i << " at " << e;
+    }
+  }
+}
+
+TEST_P(AttentionBatchTest, ResultOfASequenceDoesNotDependOnTheBatchOrThreads) {
+  const BatchShape s = GetParam();
+  Batch b = make_batch(s.num_heads, s.num_kv_heads, s.head_dim, s.block_size, s.dtype, kSeqs, 11);
+  ThreadPool pool1(1), pool2(2), pool3(3);
+  std::vector<size_t> order(kSeqs.size());
+  std::iota(order.begin(), order.end(), 0);
+  const auto batched = run_batch(b, order, 0, pool2);
+  // Each sequence alone, at row 0, on one thread.
+  for (size_t i = 0; i < kSeqs.size(); ++i)
+    EXPECT_EQ(run_batch(b, {i}, 0, pool1)[i], batched[i]) << "seq " << i;
+  // Reversed and shuffled orders, shifted rows, other thread counts.
+  std::vector<size_t> reversed(order.rbegin(), order.rend());
+  EXPECT_EQ(run_batch(b, reversed, 3, pool3), batched);
+  std::mt19937 rng(3);
+  std::shuffle(order.begin(), order.end(), rng);
+  EXPECT_EQ(run_batch(b, order, 1, pool1), batched);
+  // A subset: the others' absence changes nothing either.
+  const auto subset = run_batch(b, {6, 1, 3}, 0, pool2);
+  for (size_t i : {6, 1, 3}) EXPECT_EQ(subset[i], batched[i]) << "seq " << i;
+}
+
+INSTANTIATE_TEST_SUITE_P(Shapes, AttentionBatchTest,
+                         ::testing::Values(BatchShape{9, 3, 64, 16, DType::F16},
+                                           BatchShape{9, 3, 64, 8, DType::F32},
+                                           BatchShape{8, 8, 32, 32, DType::F16},
+                                           BatchShape{8, 4, 40, 16, DType::F32},
+                                           BatchShape{16, 2, 64, 32, DType::F16},
+                                           BatchShape{32, 4, 64, 16, DType::F16}));
+
+TEST(Attention, SameBitsForAnyBlockSize) {
+  // Tiles are position ranges, not blocks, so the block layout cannot change a result.
+  std::vector<std::vector<float>> outs;
+  for (int64_t bs : {8, 16, 32}) {
+    Batch b = make_batch(8, 2, 64, bs, DType::F16, kSeqs, 5);
+    ThreadPool pool(2);
+    outs.push_back(run_batch(b, {0, 1, 2, 3, 4, 5, 6, 7}, 0, pool)[6]);
+  }
+  EXPECT_EQ(outs[0], outs[1]);
+  EXPECT_EQ(outs[0], outs[2]);
+}
+
+TEST(Attention, RejectsBadShapes) {
+  Batch b = make_batch(8, 2, 16, 16, DType::F32, {{0, 1}}, 1);
+  ThreadPool pool(1);
+  KvLayerView kv = b.view();
+  kv.dtype = DType::Q8_0;
+  const AttentionSlice slice{0, 1, 0, b.tables[0].data()};
+  std::vector<float> out(8 * 16);
+  EXPECT_THROW(paged_attention(b.q[0].data(), {&slice, 1}, 8, kv, 1.0f, out.data(), pool), Error);
+  EXPECT_THROW(paged_attention(b.q[0].data(), {&slice, 1}, 7, b.view(), 1.0f, out.data(), pool),
+               Error);
+}
 
 }  // namespace
 }  // namespace pareto
