@@ -17,6 +17,7 @@
 
 #include "base/error.h"
 #include "base/half.h"
+#include "ops/activations.h"
 #include "ops/attention.h"
 #include "weights/simd_isa.h"
 
@@ -31,63 +32,9 @@ constexpr int64_t kDimAlign = 16;
 #define PARETO_AVX2 __attribute__((target("avx2,fma,f16c")))
 #define PARETO_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
 
-// exp(x) as 2^n * poly(r), x = n ln2 + r, |r| <= ln2 / 2; degree-7 polynomial (Cephes-style
-// coefficients), about 1 ulp. Inputs below -87 give 0 (softmax weights that small vanish next
-// to the row maximum's weight of 1). Every variant runs the same operation sequence per lane.
-constexpr float kExpLo = -87.0f, kExpHi = 88.0f;
-constexpr float kLog2e = 1.44269504088896341f;
-constexpr float kLn2Hi = 0.693359375f, kLn2Lo = -2.12194440e-4f;
-constexpr float kP0 = 1.9875691500e-4f, kP1 = 1.3981999507e-3f, kP2 = 8.3334519073e-3f,
-                kP3 = 4.1665795894e-2f, kP4 = 1.6666665459e-1f, kP5 = 5.0000001201e-1f;
-
-float exp_scalar(float x) {
-  if (x < kExpLo) return 0.0f;
-  x = std::min(x, kExpHi);
-  const float n = std::nearbyint(x * kLog2e);
-  const float r = x - n * kLn2Hi - n * kLn2Lo;
-  float p = kP0;
-  for (float c : {kP1, kP2, kP3, kP4, kP5}) p = p * r + c;
-  p = p * r * r + r + 1.0f;
-  const uint32_t bits = static_cast<uint32_t>(static_cast<int32_t>(n) + 127) << 23;
-  float scale;
-  std::memcpy(&scale, &bits, sizeof(scale));
-  return p * scale;
-}
-
-PARETO_AVX2 __m256 exp_avx2(__m256 x) {
-  const __m256 tiny = _mm256_cmp_ps(x, _mm256_set1_ps(kExpLo), _CMP_LT_OQ);
-  x = _mm256_min_ps(_mm256_max_ps(x, _mm256_set1_ps(kExpLo)), _mm256_set1_ps(kExpHi));
-  const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(kLog2e)),
-                                   _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Hi), x);
-  r = _mm256_fnmadd_ps(n, _mm256_set1_ps(kLn2Lo), r);
-  __m256 p = _mm256_set1_ps(kP0);
-  for (float c : {kP1, kP2, kP3, kP4, kP5}) p = _mm256_fmadd_ps(p, r, _mm256_set1_ps(c));
-  p = _mm256_fmadd_ps(_mm256_mul_ps(p, r), r, _mm256_add_ps(r, _mm256_set1_ps(1.0f)));
-  const __m256i e =
-      _mm256_slli_epi32(_mm256_add_epi32(_mm256_cvtps_epi32(n), _mm256_set1_epi32(127)), 23);
-  return _mm256_andnot_ps(tiny, _mm256_mul_ps(p, _mm256_castsi256_ps(e)));
-}
-
 // maskz forms with an all-ones mask below: the unmasked intrinsics trip a false
 // -Wmaybe-uninitialized in GCC 12's headers.
 constexpr __mmask16 kAll = 0xFFFF;
-
-PARETO_AVX512 __m512 exp_avx512(__m512 x) {
-  const __mmask16 ok = _mm512_cmp_ps_mask(x, _mm512_set1_ps(kExpLo), _CMP_GE_OQ);
-  x = _mm512_maskz_min_ps(kAll, _mm512_maskz_max_ps(kAll, x, _mm512_set1_ps(kExpLo)),
-                          _mm512_set1_ps(kExpHi));
-  const __m512 n = _mm512_maskz_roundscale_ps(kAll, _mm512_mul_ps(x, _mm512_set1_ps(kLog2e)),
-                                              _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-  __m512 r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Hi), x);
-  r = _mm512_fnmadd_ps(n, _mm512_set1_ps(kLn2Lo), r);
-  __m512 p = _mm512_set1_ps(kP0);
-  for (float c : {kP1, kP2, kP3, kP4, kP5}) p = _mm512_fmadd_ps(p, r, _mm512_set1_ps(c));
-  p = _mm512_fmadd_ps(_mm512_mul_ps(p, r), r, _mm512_add_ps(r, _mm512_set1_ps(1.0f)));
-  const __m512i e = _mm512_maskz_slli_epi32(
-      kAll, _mm512_add_epi32(_mm512_maskz_cvtps_epi32(kAll, n), _mm512_set1_epi32(127)), 23);
-  return _mm512_maskz_mul_ps(ok, p, _mm512_castsi512_ps(e));
-}
 
 PARETO_AVX2 float hsum256(__m256 v) {
   __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
@@ -105,13 +52,12 @@ PARETO_AVX512 float hsum512(__m512 v) {
 // The four steps of a tile. Shapes: q [group, padded], k and v [kTile, padded] (rows < count
 // valid), scores [group, kTile], acc [padded]; padded is a multiple of kDimAlign.
 struct Kernels {
+  SimdIsa isa;
   // dst[i] = src[i] for i < n (F16 -> F32).
   void (*f16_to_f32)(const uint16_t* src, float* dst, int64_t n);
   // scores[g, j] = dot(q[g], k[j]) * scale for j < count.
   void (*scores)(const float* q, const float* k, int64_t group, int64_t count, int64_t padded,
                  float scale, float* scores);
-  // s[j] = exp(s[j] - shift) for j < count; returns their sum.
-  float (*exp_shifted)(float* s, int64_t count, float shift);
   // acc = acc * correction + sum_j p[j] * v[j] over j < count.
   void (*accumulate)(const float* p, const float* v, int64_t count, int64_t padded,
                      float correction, float* acc);
@@ -137,12 +83,6 @@ void scores_scalar(const float* q, const float* k, int64_t group, int64_t count,
       scores[g * kTile + j] = lanes[0] * scale;
     }
   }
-}
-
-float exp_shifted_scalar(float* s, int64_t count, float shift) {
-  float sum = 0.0f;
-  for (int64_t j = 0; j < count; ++j) sum += (s[j] = exp_scalar(s[j] - shift));
-  return sum;
 }
 
 void accumulate_scalar(const float* p, const float* v, int64_t count, int64_t padded,
@@ -178,20 +118,6 @@ PARETO_AVX2 void scores_avx2(const float* q, const float* k, int64_t group, int6
       scores[g * kTile + j] = hsum256(_mm256_add_ps(a0, a1)) * scale;
     }
   }
-}
-
-PARETO_AVX2 float exp_shifted_avx2(float* s, int64_t count, float shift) {
-  __m256 sum = _mm256_setzero_ps();
-  const __m256 sh = _mm256_set1_ps(shift);
-  for (int64_t j = 0; j < count; j += 8) {
-    const __m256i m = _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(count - j)),
-                                         _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-    const __m256 e = _mm256_and_ps(exp_avx2(_mm256_sub_ps(_mm256_maskload_ps(s + j, m), sh)),
-                                   _mm256_castsi256_ps(m));
-    _mm256_maskstore_ps(s + j, m, e);
-    sum = _mm256_add_ps(sum, e);
-  }
-  return hsum256(sum);
 }
 
 PARETO_AVX2 void accumulate_avx2(const float* p, const float* v, int64_t count, int64_t padded,
@@ -239,19 +165,6 @@ PARETO_AVX512 void scores_avx512(const float* q, const float* k, int64_t group, 
   }
 }
 
-PARETO_AVX512 float exp_shifted_avx512(float* s, int64_t count, float shift) {
-  __m512 sum = _mm512_setzero_ps();
-  const __m512 sh = _mm512_set1_ps(shift);
-  for (int64_t j = 0; j < count; j += 16) {
-    const __mmask16 m = static_cast<__mmask16>((1u << std::min<int64_t>(16, count - j)) - 1);
-    const __m512 e =
-        _mm512_maskz_mov_ps(m, exp_avx512(_mm512_sub_ps(_mm512_maskz_loadu_ps(m, s + j), sh)));
-    _mm512_mask_storeu_ps(s + j, m, e);
-    sum = _mm512_add_ps(sum, e);
-  }
-  return hsum512(sum);
-}
-
 PARETO_AVX512 void accumulate_avx512(const float* p, const float* v, int64_t count, int64_t padded,
                                      float correction, float* acc) {
   const __m512 c = _mm512_set1_ps(correction);
@@ -266,13 +179,13 @@ PARETO_AVX512 void accumulate_avx512(const float* p, const float* v, int64_t cou
 Kernels kernels_for(SimdIsa isa) {
   switch (isa) {
     case SimdIsa::kAvx512:
-      return {f16_to_f32_avx512, scores_avx512, exp_shifted_avx512, accumulate_avx512};
+      return {isa, f16_to_f32_avx512, scores_avx512, accumulate_avx512};
     case SimdIsa::kAvx2:
-      return {f16_to_f32_avx2, scores_avx2, exp_shifted_avx2, accumulate_avx2};
+      return {isa, f16_to_f32_avx2, scores_avx2, accumulate_avx2};
     case SimdIsa::kScalar:
       break;
   }
-  return {f16_to_f32_scalar, scores_scalar, exp_shifted_scalar, accumulate_scalar};
+  return {isa, f16_to_f32_scalar, scores_scalar, accumulate_scalar};
 }
 
 // K/V rows of kTile positions, converted to F32 and zero-padded to padded_dim.
@@ -340,8 +253,8 @@ void attend_item(const Kernels& kr, const KvLayerView& kv, const int32_t* block_
       const float old_max = s.max[static_cast<size_t>(g)];
       const float new_max = std::max(old_max, tile_max);
       // exp(-inf) of the first tile is 0: nothing accumulated yet to rescale.
-      const float correction = p0 == 0 ? 0.0f : exp_scalar(old_max - new_max);
-      const float tile_sum = kr.exp_shifted(sc, count, new_max);
+      const float correction = p0 == 0 ? 0.0f : std::exp(old_max - new_max);
+      const float tile_sum = exp_shifted_isa(kr.isa, sc, count, new_max);
       s.sum[static_cast<size_t>(g)] = s.sum[static_cast<size_t>(g)] * correction + tile_sum;
       s.max[static_cast<size_t>(g)] = new_max;
       kr.accumulate(sc, s.v.data(), count, padded, correction,

@@ -32,12 +32,20 @@ std::vector<float> llama3_rope_freq_factors(int64_t dims, double freq_base, doub
 void apply_rope(float* x, const int32_t* positions, int64_t num_tokens, int64_t num_heads,
                 int64_t head_dim, const RopeConfig& config) {
   const int64_t half = config.dims / 2;
-  std::vector<float> cos_table(static_cast<size_t>(half)), sin_table(static_cast<size_t>(half));
+  // Per-call buffers, kept per thread: no allocation per layer.
+  thread_local std::vector<double> inv_freq;
+  thread_local std::vector<float> cos_table, sin_table;
+  inv_freq.resize(static_cast<size_t>(half));
+  cos_table.resize(static_cast<size_t>(half));
+  sin_table.resize(static_cast<size_t>(half));
+  // The frequencies do not depend on the position: one pow per pair and call, not per token.
+  for (int64_t i = 0; i < half; ++i)
+    inv_freq[static_cast<size_t>(i)] = std::pow(
+        config.freq_base, -2.0 * static_cast<double>(i) / static_cast<double>(config.dims));
   for (int64_t t = 0; t < num_tokens; ++t) {
     const double pos = static_cast<double>(positions[t]) * config.freq_scale;
     for (int64_t i = 0; i < half; ++i) {
-      double theta = pos * std::pow(config.freq_base, -2.0 * static_cast<double>(i) /
-                                                          static_cast<double>(config.dims));
+      double theta = pos * inv_freq[static_cast<size_t>(i)];
       if (!config.freq_factors.empty()) theta /= config.freq_factors[static_cast<size_t>(i)];
       cos_table[static_cast<size_t>(i)] = static_cast<float>(std::cos(theta));
       sin_table[static_cast<size_t>(i)] = static_cast<float>(std::sin(theta));

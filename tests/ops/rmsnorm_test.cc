@@ -3,6 +3,8 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <random>
+#include <vector>
 
 #include "ops/activations.h"
 
@@ -27,6 +29,22 @@ TEST(RmsNorm, EpsilonKeepsZeroRowFinite) {
   std::vector<float> y(4, 1.0f);
   rmsnorm(x.data(), w.data(), y.data(), 1, 4, 1e-5f);
   for (float v : y) EXPECT_EQ(v, 0.0f);
+}
+
+TEST(RmsNorm, AddRmsNormEqualsAddThenNorm) {
+  std::mt19937 rng(9);
+  std::normal_distribution<float> dist(0.0f, 3.0f);
+  const int64_t rows = 3, n = 577;
+  std::vector<float> x(rows * n), delta(rows * n), w(n);
+  for (auto* v : {&x, &delta, &w})
+    for (auto& e : *v) e = dist(rng);
+  std::vector<float> x1 = x, y1(x.size());
+  add_inplace(x1.data(), delta.data(), rows * n);
+  rmsnorm(x1.data(), w.data(), y1.data(), rows, n, 1e-5f);
+  std::vector<float> x2 = x, y2 = delta;  // y aliases delta, as the model would use it
+  add_rmsnorm(x2.data(), y2.data(), w.data(), y2.data(), rows, n, 1e-5f);
+  EXPECT_EQ(x2, x1);
+  EXPECT_EQ(y2, y1);
 }
 
 TEST(Activations, SiluMulAndSoftmax) {
