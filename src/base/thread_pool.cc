@@ -23,7 +23,9 @@ inline void cpu_relax() {
 }
 
 // Spins until done() or kSpinMicros have passed; returns done()'s last value. The clock is read
-// only every 64 polls: it costs more than a poll.
+// only every 64 polls: it costs more than a poll. (Yielding between polls was tried: on a
+// machine oversubscribed by busy processes it made round trips milliseconds long, as the
+// yielding thread kept losing its turn; a short pure spin then a real sleep fares better.)
 template <typename Done>
 bool spin_until(Done done) {
   const auto deadline =
