@@ -1,0 +1,133 @@
+// `pareto bench model`: prefill and decode tokens/s of a model, with the weight bandwidth and
+// FLOP rate they imply and (optionally) the fraction of the measured memory bandwidth reached.
+// The measurement is bench/model_bench.h; this file is the command line and the report.
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "base/error.h"
+#include "base/thread_pool.h"
+#include "bench/memory_bandwidth.h"
+#include "bench/model_bench.h"
+#include "cli/bench_command.h"
+#include "model/model.h"
+
+namespace pareto::cli {
+namespace {
+
+struct BenchModelOptions {
+  std::string model_path;
+  bench::ModelBenchOptions bench;
+  int threads = 0;
+  double membw_gb_s = 0;
+  bool roofline = false;
+  bool json = false;
+};
+
+// A short read-bandwidth measurement for the roofline: one 512 MiB array (past the last-level
+// cache even of large-L3 server parts) read 3 times, about a second in all.
+double quick_read_bandwidth(ThreadPool& pool) {
+  bench::MemoryBandwidthOptions o;
+  o.array_bytes = size_t{512} << 20;
+  o.reps = 3;
+  o.read_only = true;
+  fmt::print(stderr, "bench: measuring memory read bandwidth ({} threads)...\n",
+             pool.num_threads());
+  const double gb_s = bench::measure_memory_bandwidth(o, pool).read.best_gb_s;
+  fmt::print(stderr, "bench: read bandwidth {:.2f} GB/s\n", gb_s);
+  return gb_s;
+}
+
+void print_table(const bench::ModelBenchResult& r) {
+  fmt::print(
+      "model: {} | {:.1f} MiB of weights, {:.1f} M weight parameters | {} threads, {} reps\n",
+      r.model, static_cast<double>(r.weight_bytes) / (1 << 20),
+      static_cast<double>(r.weight_params) / 1e6, r.threads, r.reps);
+  if (r.prompt_tokens > 0)
+    fmt::print("prefill pp{:<5} {:>10.2f} tok/s {:>9.2f} GFLOP/s{}\n", r.prompt_tokens,
+               r.prefill_tok_s, r.prefill_gflops,
+               r.ubatch > 0 ? fmt::format("   (ubatch {})", r.ubatch) : std::string());
+  if (r.gen_tokens > 0) {
+    fmt::print("decode  tg{:<5} {:>10.2f} tok/s {:>9.2f} GFLOP/s {:>8.2f} GB/s of weights",
+               r.gen_tokens, r.decode_tok_s, r.decode_gflops, r.weight_gb_s);
+    if (r.roofline_gb_s > 0)
+      fmt::print(" = {:.1f}% of {:.2f} GB/s", 100 * r.roofline_fraction, r.roofline_gb_s);
+    fmt::print("\n");
+  }
+}
+
+nlohmann::json result_json(const bench::ModelBenchResult& r) {
+  nlohmann::json j = {{"model", r.model},
+                      {"threads", r.threads},
+                      {"p", r.prompt_tokens},
+                      {"n", r.gen_tokens},
+                      {"ubatch", r.ubatch},
+                      {"reps", r.reps},
+                      {"weight_bytes", r.weight_bytes},
+                      {"weight_params", r.weight_params},
+                      {"prefill_tok_s", r.prefill_tok_s},
+                      {"decode_tok_s", r.decode_tok_s},
+                      {"weight_gb_s", r.weight_gb_s},
+                      {"gflops", r.decode_gflops},
+                      {"prefill_gflops", r.prefill_gflops},
+                      {"prefill_seconds", r.prefill_seconds},
+                      {"decode_seconds", r.decode_seconds}};
+  if (r.roofline_gb_s > 0) {
+    j["roofline_gb_s"] = r.roofline_gb_s;
+    j["roofline_fraction"] = r.roofline_fraction;
+  }
+  return j;
+}
+
+int run_bench_model(BenchModelOptions& o) {
+  if (o.membw_gb_s < 0) fail("bench model: --membw must be positive, got {}", o.membw_gb_s);
+  auto model = Model::load(o.model_path);
+  ThreadPool pool(o.threads);
+  if (o.membw_gb_s > 0) {
+    o.bench.roofline_gb_s = o.membw_gb_s;
+  } else if (o.roofline) {
+    o.bench.roofline_gb_s = quick_read_bandwidth(pool);
+  }
+  fmt::print(stderr, "bench: {} | p {} n {} | {} threads | {} reps\n", o.model_path,
+             o.bench.prompt_tokens, o.bench.gen_tokens, pool.num_threads(), o.bench.reps);
+  const bench::ModelBenchResult r =
+      bench::run_model_bench(*model, o.bench, pool, [&](int rep, const char* phase) {
+        fmt::print(stderr, "bench: rep {}/{} {}\n", rep + 1, o.bench.reps, phase);
+      });
+  if (o.json) {
+    fmt::print("{}\n", result_json(r).dump());
+  } else {
+    print_table(r);
+  }
+  return 0;
+}
+
+const RegisterBenchCommand reg{
+    "model", "Prefill and decode tokens/s of a model, weight GB/s and GFLOP/s", [](CLI::App& sub) {
+      auto o = std::make_shared<BenchModelOptions>();
+      sub.add_option("-m,--model", o->model_path, "GGUF model file")->required();
+      sub.add_option("-p,--prompt-tokens", o->bench.prompt_tokens, "Prompt tokens (0: no prefill)")
+          ->capture_default_str();
+      sub.add_option("-n,--gen-tokens", o->bench.gen_tokens, "Decoded tokens (0: no decode)")
+          ->capture_default_str();
+      sub.add_option("-t,--threads", o->threads, "Threads (0: one per physical core)")
+          ->capture_default_str();
+      sub.add_option("--reps", o->bench.reps, "Repetitions (medians are reported)")
+          ->capture_default_str();
+      sub.add_option("--ubatch", o->bench.ubatch, "Prefill chunk size (0: whole prompt at once)")
+          ->capture_default_str();
+      auto* membw = sub.add_option("--membw", o->membw_gb_s,
+                                   "Memory read bandwidth in GB/s to compare weight GB/s with");
+      auto* roofline = sub.add_flag("--roofline", o->roofline,
+                                    "Measure the memory read bandwidth first (about a second)");
+      membw->excludes(roofline);
+      sub.add_flag("--json", o->json, "Print one JSON object on stdout");
+      return [o] { return run_bench_model(*o); };
+    }};
+
+}  // namespace
+}  // namespace pareto::cli
