@@ -183,10 +183,11 @@ void Model::forward(const ForwardBatch& batch, std::span<const KvLayerView> kv_l
     for (int64_t r = 0; r < rows; ++r) add_inplace(y + r * cols, b, cols);
   };
 
+  // Residual adds are fused with the norm that follows them (one pass over x instead of two).
+  rmsnorm(x, layers_[0].attn_norm, xn, n, c.hidden_size, c.rms_eps);
   for (int64_t l = 0; l < c.num_layers; ++l) {
     const LayerWeights& w = layers_[static_cast<size_t>(l)];
-    // Attention block.
-    rmsnorm(x, w.attn_norm, xn, n, c.hidden_size, c.rms_eps);
+    // Attention block; xn holds attn_norm(x).
     matmul(w.wq, xn, n, q, pool);
     matmul(w.wk, xn, n, k, pool);
     matmul(w.wv, xn, n, v, pool);
@@ -199,14 +200,17 @@ void Model::forward(const ForwardBatch& batch, std::span<const KvLayerView> kv_l
     kv_store_slots(kv, batch.slot_mapping.data(), n, k, v);
     paged_attention(q, s.attn_slices, c.num_heads, kv, scale, attn, pool);
     matmul(w.wo, attn, n, xn, pool);
-    add_inplace(x, xn, n * c.hidden_size);
+    add_rmsnorm(x, xn, w.ffn_norm, xn, n, c.hidden_size, c.rms_eps);
     // Feed-forward block (SwiGLU).
-    rmsnorm(x, w.ffn_norm, xn, n, c.hidden_size, c.rms_eps);
     matmul(w.w_gate, xn, n, gate, pool);
     matmul(w.w_up, xn, n, up, pool);
     silu_mul(gate, up, gate, n * c.ffn_size);
     matmul(w.w_down, gate, n, xn, pool);
-    add_inplace(x, xn, n * c.hidden_size);
+    if (l + 1 < c.num_layers)
+      add_rmsnorm(x, xn, layers_[static_cast<size_t>(l + 1)].attn_norm, xn, n, c.hidden_size,
+                  c.rms_eps);
+    else
+      add_inplace(x, xn, n * c.hidden_size);
   }
 
   // Only rows that are sampled (or scored) pay for the output projection.
