@@ -40,12 +40,19 @@ struct SchedulerStats {
   int64_t num_running = 0;
   int64_t num_swapped = 0;
   int64_t num_preemptions = 0;  // total so far
+  // Over running sequences: tokens whose K/V is stored, and allocated slots (table length *
+  // block_size, a shared block counted once per sequence holding it).
+  int64_t num_kv_tokens = 0;
+  int64_t num_kv_slots = 0;
 };
 
 class Scheduler {
  public:
   // Throws pareto::Error for a non-positive budget or cap. kv must outlive the scheduler.
   Scheduler(const SchedulerConfig& config, KvCacheManager& kv);
+  ~Scheduler();
+  Scheduler(const Scheduler&) = delete;
+  Scheduler& operator=(const Scheduler&) = delete;
 
   // Why a sequence of this many prompt tokens (that may grow to max_total_tokens) can never
   // run: longer than max_model_len, or needing more blocks than the whole KV cache has.
@@ -83,8 +90,22 @@ class Scheduler {
  private:
   SchedulerConfig config_;
   KvCacheManager& kv_;
-  // Implementation state (queues etc.) is the implementer's choice.
-  struct State;
+  struct State;  // sequences and the waiting / running / swapped queues (scheduler.cc)
+  struct Step;   // what the step being planned has used so far
+
+  Sequence& get(int64_t seq_id);
+  // Tokens seq would run now: all it still needs, capped by the budget left and max_model_len.
+  int64_t tokens_to_run(const Sequence& seq, int64_t budget) const;
+  void schedule_running(Step& step, bool decodes, SchedulerOutput& out);
+  void schedule_swapped(Step& step, SchedulerOutput& out);
+  void schedule_waiting(Step& step, SchedulerOutput& out);
+  // The least important, latest running sequence after seq in priority order that has not been
+  // scheduled this step, or null.
+  Sequence* find_victim(const Sequence& seq, const Step& step);
+  void preempt(Sequence& seq, Step& step, SchedulerOutput& out);
+  // Allocates seq's blocks for num_tokens more tokens, emits them and commits the step.
+  void run(Sequence& seq, int64_t num_tokens, Step& step, SchedulerOutput& out);
+
   std::unique_ptr<State> state_;
 };
 

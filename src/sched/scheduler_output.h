@@ -40,7 +40,10 @@ struct SchedulerOutput {
   std::vector<BlockCopy> copies;
   // Sequences preempted during this step (by recompute or swap), for metrics.
   std::vector<int64_t> preempted_seq_ids;
-  int64_t num_batched_tokens = 0;
+  int64_t num_batched_tokens = 0;  // sum of token_ids.size() over sequences
+  // Prompt tokens of sequences admitted this step that the prefix cache already held (not run,
+  // not in num_batched_tokens).
+  int64_t num_cached_tokens = 0;
 
   bool empty() const {
     return sequences.empty() && swap_out.empty() && swap_in.empty() && copies.empty();
