@@ -155,14 +155,15 @@ TEST(ModelQuantizer, Q4KMTypesFollowThePolicy) {
 TEST(ModelQuantizer, SyntheticModelStaysCloseAndKeepsMetadata) {
   const GgufFile in = GgufFile::open(synthetic_f32(false, 2));
   const std::vector<float> ref = prompt_logits(in.path());
-  // Relative RMS error of all logits. Quantization is deterministic, so these are fixed
-  // numbers (measured in the comments); the bounds leave about 1.5x.
-  const std::map<QuantScheme, double> bound = {{QuantScheme::F16, 1e-3},    // 5.2e-4
-                                               {QuantScheme::BF16, 6e-3},   // 3.9e-3
-                                               {QuantScheme::Q8_0, 0.018},  // 0.0118
-                                               {QuantScheme::Q4_0, 0.3},    // 0.210
-                                               {QuantScheme::Q4_K_M, 0.2},  // 0.141
-                                               {QuantScheme::Q6_K, 0.07}};  // 0.045
+  // Relative RMS error of all logits; measured values (with F32-activation matmuls) in the
+  // comments. The bounds leave room for kernels that quantize activations too, and still sit
+  // far below the ~1.0 of a broken conversion.
+  const std::map<QuantScheme, double> bound = {{QuantScheme::F16, 2e-3},     // 5.2e-4
+                                               {QuantScheme::BF16, 0.01},    // 3.9e-3
+                                               {QuantScheme::Q8_0, 0.03},    // 0.0118
+                                               {QuantScheme::Q4_0, 0.35},    // 0.210
+                                               {QuantScheme::Q4_K_M, 0.25},  // 0.141
+                                               {QuantScheme::Q6_K, 0.1}};    // 0.045
   for (QuantScheme s : kSchemes) {
     SCOPED_TRACE(std::string(quant_scheme_name(s)));
     const std::string out = quantize_file(in.path(), s, "synth_close.gguf");
@@ -204,11 +205,12 @@ TEST(ModelQuantizer, StoriesModelKeepsItsPredictions) {
   const std::vector<float> ref = prompt_logits(test::stories_model());
   const size_t vocab = 512;
   const size_t positions = ref.size() / vocab;
-  // Argmax agreement over the 12 prompt positions (quantization is deterministic, so these are
-  // exact counts, measured: every scheme agrees everywhere except q4_0, at 9 of 12).
+  // Argmax agreement over the 12 prompt positions. Measured: every scheme agrees everywhere
+  // except q4_0, at 9 of 12 (a 260K-parameter model has little redundancy). The bounds leave
+  // one or two near-ties of room for kernels that round activations too.
   const std::map<QuantScheme, size_t> min_agree = {
-      {QuantScheme::F16, 12}, {QuantScheme::BF16, 12},   {QuantScheme::Q8_0, 12},
-      {QuantScheme::Q4_0, 8}, {QuantScheme::Q4_K_M, 12}, {QuantScheme::Q6_K, 12}};
+      {QuantScheme::F16, 12}, {QuantScheme::BF16, 11},   {QuantScheme::Q8_0, 11},
+      {QuantScheme::Q4_0, 7}, {QuantScheme::Q4_K_M, 11}, {QuantScheme::Q6_K, 11}};
   for (QuantScheme s : kSchemes) {
     SCOPED_TRACE(std::string(quant_scheme_name(s)));
     const std::string out = quantize_file(test::stories_model(), s, "stories.gguf");
