@@ -1,151 +1,33 @@
+// matmul: argument checks, activation preparation, cache blocking and the thread split. The
+// arithmetic lives in the per-ISA tile kernels (matmul_kernels.h) and, for the scalar level and
+// the remaining weight types, in the dequantizing fallback (matmul_generic.h).
 #include "ops/matmul.h"
-
-#include <immintrin.h>
 
 #include <algorithm>
 #include <vector>
 
 #include "base/error.h"
+#include "ops/matmul_generic.h"
 #include "ops/matmul_isa.h"
+#include "ops/matmul_kernels.h"
+#include "ops/matmul_quant_act.h"
 #include "weights/dequantize.h"
 #include "weights/simd_isa.h"
 
 namespace pareto {
 namespace {
 
-// Output rows are handled in tiles of kRowTile: one token's activations are loaded once per
-// tile and feed kRowTile independent dot products. Rows that do not fill a tile use the
-// single-row kernel, which runs the very same per-output instruction sequence, so where tile
-// boundaries fall (which depends on the thread split) never changes a result.
-constexpr int kRowTile = 4;
-// Weight rows dequantized at a time: enough to reuse each activation row across many weight
-// rows, few enough that the F32 panel stays in L2.
-constexpr int64_t kPanelBytes = 256 * 1024;
+using matmul_detail::ActKind;
+using matmul_detail::TileTable;
 
-// out[r] = sum_k x[k] * w[r * w_stride + k] for r < R.
-using DotFn = void (*)(const float* x, const float* w, int64_t w_stride, int64_t k, float* out);
-
-// ---------------------------------------------------------------------------------------------
-// Scalar: 8 interleaved partial sums, combined pairwise.
-
-template <int R>
-void dot_scalar(const float* x, const float* w, int64_t w_stride, int64_t k, float* out) {
-  for (int r = 0; r < R; ++r) {
-    const float* wr = w + r * w_stride;
-    float acc[8] = {};
-    int64_t i = 0;
-    for (; i + 8 <= k; i += 8)
-      for (int l = 0; l < 8; ++l) acc[l] += x[i + l] * wr[i + l];
-    for (int l = 0; i < k; ++i, ++l) acc[l] += x[i] * wr[i];
-    for (int width = 4; width > 0; width /= 2)
-      for (int l = 0; l < width; ++l) acc[l] += acc[l + width];
-    out[r] = acc[0];
-  }
-}
-
-// ---------------------------------------------------------------------------------------------
-// AVX2: two 8-lane accumulators per output, tail by masked load.
-
-#define PARETO_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define PARETO_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
-
-PARETO_AVX2 inline float hsum256(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-// Lanes < n (n in [0, 8]) all ones.
-PARETO_AVX2 inline __m256i lane_mask256(int64_t n) {
-  return _mm256_cmpgt_epi32(_mm256_set1_epi32(static_cast<int>(n)),
-                            _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-}
-
-template <int R>
-PARETO_AVX2 void dot_avx2(const float* x, const float* w, int64_t w_stride, int64_t k, float* out) {
-  __m256 acc0[R], acc1[R];
-  for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= k; i += 16) {
-    const __m256 x0 = _mm256_loadu_ps(x + i);
-    const __m256 x1 = _mm256_loadu_ps(x + i + 8);
-    for (int r = 0; r < R; ++r) {
-      acc0[r] = _mm256_fmadd_ps(x0, _mm256_loadu_ps(w + r * w_stride + i), acc0[r]);
-      acc1[r] = _mm256_fmadd_ps(x1, _mm256_loadu_ps(w + r * w_stride + i + 8), acc1[r]);
-    }
-  }
-  if (i < k) {
-    const __m256i m0 = lane_mask256(std::min<int64_t>(8, k - i));
-    const __m256i m1 = lane_mask256(std::max<int64_t>(0, k - i - 8));
-    const __m256 x0 = _mm256_maskload_ps(x + i, m0);
-    const __m256 x1 = _mm256_maskload_ps(x + i + 8, m1);
-    for (int r = 0; r < R; ++r) {
-      acc0[r] = _mm256_fmadd_ps(x0, _mm256_maskload_ps(w + r * w_stride + i, m0), acc0[r]);
-      acc1[r] = _mm256_fmadd_ps(x1, _mm256_maskload_ps(w + r * w_stride + i + 8, m1), acc1[r]);
-    }
-  }
-  for (int r = 0; r < R; ++r) out[r] = hsum256(_mm256_add_ps(acc0[r], acc1[r]));
-}
-
-// ---------------------------------------------------------------------------------------------
-// AVX-512: two 16-lane accumulators per output, tail by masked load.
-
-PARETO_AVX512 inline float hsum512(__m512 v) {
-  // maskz forms: the unmasked ones (and the 512->256 cast) trip a false -Wuninitialized in GCC 12's
-  // headers.
-  const __m256 s = _mm256_add_ps(_mm512_maskz_extractf32x8_ps(0xFF, v, 0),
-                                 _mm512_maskz_extractf32x8_ps(0xFF, v, 1));
-  __m128 t = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-  t = _mm_add_ps(t, _mm_movehl_ps(t, t));
-  t = _mm_add_ss(t, _mm_movehdup_ps(t));
-  return _mm_cvtss_f32(t);
-}
-
-template <int R>
-PARETO_AVX512 void dot_avx512(const float* x, const float* w, int64_t w_stride, int64_t k,
-                              float* out) {
-  __m512 acc0[R], acc1[R];
-  for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 32 <= k; i += 32) {
-    const __m512 x0 = _mm512_loadu_ps(x + i);
-    const __m512 x1 = _mm512_loadu_ps(x + i + 16);
-    for (int r = 0; r < R; ++r) {
-      acc0[r] = _mm512_fmadd_ps(x0, _mm512_loadu_ps(w + r * w_stride + i), acc0[r]);
-      acc1[r] = _mm512_fmadd_ps(x1, _mm512_loadu_ps(w + r * w_stride + i + 16), acc1[r]);
-    }
-  }
-  if (i < k) {
-    const int64_t rest = k - i;
-    const __mmask16 m0 = static_cast<__mmask16>((1u << std::min<int64_t>(16, rest)) - 1);
-    const __mmask16 m1 = static_cast<__mmask16>((1u << std::max<int64_t>(0, rest - 16)) - 1);
-    const __m512 x0 = _mm512_maskz_loadu_ps(m0, x + i);
-    const __m512 x1 = _mm512_maskz_loadu_ps(m1, x + i + 16);
-    for (int r = 0; r < R; ++r) {
-      acc0[r] = _mm512_fmadd_ps(x0, _mm512_maskz_loadu_ps(m0, w + r * w_stride + i), acc0[r]);
-      acc1[r] = _mm512_fmadd_ps(x1, _mm512_maskz_loadu_ps(m1, w + r * w_stride + i + 16), acc1[r]);
-    }
-  }
-  for (int r = 0; r < R; ++r) out[r] = hsum512(_mm512_add_ps(acc0[r], acc1[r]));
-}
-
-struct DotKernels {
-  DotFn one;
-  DotFn tile;  // kRowTile rows
-};
-
-DotKernels dot_kernels(SimdIsa isa) {
-  switch (isa) {
-    case SimdIsa::kAvx512:
-      return {dot_avx512<1>, dot_avx512<kRowTile>};
-    case SimdIsa::kAvx2:
-      return {dot_avx2<1>, dot_avx2<kRowTile>};
-    case SimdIsa::kScalar:
-      break;
-  }
-  return {dot_scalar<1>, dot_scalar<kRowTile>};
-}
+// Weight rows per cache panel: every token tile of the batch sweeps a panel while it sits in L2,
+// so each weight byte is read from memory once per call however many tokens there are.
+constexpr int64_t kPanelBytes = 192 * 1024;
+// Waking a worker costs microseconds; below ~64K multiply-adds per share a small matmul is
+// faster on one thread (tiny models such as stories260K run 5x faster for it).
+constexpr int64_t kMinMacsPerShare = 1 << 16;
+// Below this many activations, quantizing them is not worth a parallel_for of its own.
+constexpr int64_t kMinParallelQuantize = 1 << 15;
 
 void check_args(const WeightMatrix& w, const float* x, int64_t num_tokens, const float* y) {
   if (!can_dequantize(w.type)) fail("matmul: unsupported weight type {}", dtype_name(w.type));
@@ -161,34 +43,77 @@ void check_args(const WeightMatrix& w, const float* x, int64_t num_tokens, const
     fail("matmul: null pointer");
 }
 
-// Rows [row_begin, row_end) of y for all tokens.
-void matmul_rows(SimdIsa isa, const DotKernels& dot, const WeightMatrix& w, const float* x,
-                 int64_t num_tokens, float* y, int64_t row_begin, int64_t row_end) {
-  const int64_t k = w.in_features;
-  const int64_t n = w.out_features;
-  const bool direct = w.type == DType::F32;
-  const int64_t panel_rows =
-      std::max<int64_t>(kRowTile, kPanelBytes / std::max<int64_t>(1, k * 4) / kRowTile * kRowTile);
-  // Kept per thread across calls: the pool's workers live as long as the pool.
-  thread_local std::vector<float> panel;
-  if (!direct) panel.resize(static_cast<size_t>(std::min(panel_rows, row_end - row_begin) * k));
+const TileTable* tile_table(SimdIsa isa, DType t) {
+  switch (isa) {
+    case SimdIsa::kAvx512: {
+      // SimdIsa::kAvx512 does not promise VNNI; without it the AVX2 kernels do the work.
+      static const bool vnni = __builtin_cpu_supports("avx512vnni");
+      return vnni ? matmul_detail::tiles_avx512(t) : matmul_detail::tiles_avx2(t);
+    }
+    case SimdIsa::kAvx2:
+      return matmul_detail::tiles_avx2(t);
+    case SimdIsa::kScalar:
+      break;
+  }
+  return nullptr;
+}
 
+// Activations in the form the kernels read: num_tokens rows, row_bytes apart.
+struct PreparedActs {
+  const uint8_t* data;
+  size_t row_bytes;
+  int64_t num_blocks;  // K in units of the weight type's block
+};
+
+PreparedActs prepare_acts(const TileTable& tab, const WeightMatrix& w, const float* x,
+                          int64_t num_tokens, ThreadPool& pool) {
+  const int64_t k = w.in_features;
+  if (tab.act == ActKind::kF32)
+    return {reinterpret_cast<const uint8_t*>(x), static_cast<size_t>(k) * sizeof(float), k};
+  const bool q8 = tab.act == ActKind::kQ8;
+  const int64_t num_blocks = q8 ? k / 32 : k / 256;
+  const size_t row_bytes = static_cast<size_t>(num_blocks) * (q8 ? sizeof(ActQ8) : sizeof(ActQ8K));
+  // Owned by the calling thread and kept across calls (it only grows); the workers read it
+  // during this call's parallel_for.
+  thread_local std::vector<uint8_t> buffer;
+  if (buffer.size() < row_bytes * static_cast<size_t>(num_tokens))
+    buffer.resize(row_bytes * static_cast<size_t>(num_tokens));
+  uint8_t* out = buffer.data();
+  auto quantize = [&](int64_t begin, int64_t end, int) {
+    for (int64_t t = begin; t < end; ++t) {
+      uint8_t* row = out + static_cast<size_t>(t) * row_bytes;
+      if (q8)
+        quantize_act_q8(x + t * k, k, tab.zero_point, reinterpret_cast<ActQ8*>(row));
+      else
+        quantize_act_q8k(x + t * k, k, reinterpret_cast<ActQ8K*>(row));
+    }
+  };
+  // Each row is quantized on its own, so the split cannot change the result.
+  if (num_tokens * k < kMinParallelQuantize)
+    quantize(0, num_tokens, 0);
+  else
+    pool.parallel_for(num_tokens, quantize);
+  return {out, row_bytes, num_blocks};
+}
+
+// Outputs y[:, row_begin..row_end) for every token.
+void run_rows(const TileTable& tab, const WeightMatrix& w, const PreparedActs& acts,
+              int64_t num_tokens, float* y, int64_t row_begin, int64_t row_end) {
+  const size_t w_stride = w.row_stride();
+  const int64_t n = w.out_features;
+  const int64_t tr = tab.tile_rows, tt = tab.tile_tokens;
+  const int64_t panel_rows =
+      std::max<int64_t>(tr, static_cast<int64_t>(kPanelBytes / w_stride) / tr * tr);
   for (int64_t p0 = row_begin; p0 < row_end; p0 += panel_rows) {
     const int64_t p1 = std::min(row_end, p0 + panel_rows);
-    const float* wp;
-    if (direct) {
-      wp = reinterpret_cast<const float*>(w.row(p0));
-    } else {
-      for (int64_t r = p0; r < p1; ++r)
-        dequantize_row_isa(isa, w.type, w.row(r), &panel[(r - p0) * k], k);
-      wp = panel.data();
-    }
-    for (int64_t t = 0; t < num_tokens; ++t) {
-      const float* xt = x + t * k;
-      float* yt = y + t * n;
-      int64_t r = p0;
-      for (; r + kRowTile <= p1; r += kRowTile) dot.tile(xt, wp + (r - p0) * k, k, k, yt + r);
-      for (; r < p1; ++r) dot.one(xt, wp + (r - p0) * k, k, k, yt + r);
+    for (int64_t t0 = 0; t0 < num_tokens; t0 += tt) {
+      const int64_t tokens = std::min(tt, num_tokens - t0);
+      const uint8_t* act = acts.data + static_cast<size_t>(t0) * acts.row_bytes;
+      for (int64_t r0 = p0; r0 < p1; r0 += tr) {
+        const int64_t rows = std::min(tr, p1 - r0);
+        tab.fn[rows - 1][tokens - 1](w.row(r0), w_stride, act, acts.row_bytes, acts.num_blocks,
+                                     y + t0 * n + r0, n);
+      }
     }
   }
 }
@@ -204,18 +129,16 @@ void matmul_isa(SimdIsa isa, const WeightMatrix& w, const float* x, int64_t num_
     std::fill(y, y + num_tokens * w.out_features, 0.0f);
     return;
   }
-  const DotKernels dot = dot_kernels(isa);
-  // Waking a worker costs microseconds; below ~64K multiply-adds per share a small matmul is
-  // faster on one thread (tiny models such as stories260K run 5x faster for it).
-  constexpr int64_t kMinMacsPerShare = 1 << 16;
+  const TileTable* tab = tile_table(isa, w.type);
+  if (tab == nullptr) return matmul_generic(isa, w, x, num_tokens, y, pool);
+
+  const PreparedActs acts = prepare_acts(*tab, w, x, num_tokens, pool);
   const int64_t macs_per_row = w.in_features * num_tokens;
   int64_t grain = (kMinMacsPerShare + macs_per_row - 1) / macs_per_row;
-  grain = (grain + kRowTile - 1) / kRowTile * kRowTile;
+  grain = (grain + tab->tile_rows - 1) / tab->tile_rows * tab->tile_rows;
   pool.parallel_for(
       w.out_features,
-      [&](int64_t begin, int64_t end, int) {
-        matmul_rows(isa, dot, w, x, num_tokens, y, begin, end);
-      },
+      [&](int64_t begin, int64_t end, int) { run_rows(*tab, w, acts, num_tokens, y, begin, end); },
       grain);
 }
 
