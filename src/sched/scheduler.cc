@@ -191,6 +191,10 @@ SchedulerOutput Scheduler::schedule() {
   schedule_running(step, /*decodes=*/false, out);
   schedule_swapped(step, out);
   schedule_waiting(step, out);
+#ifndef NDEBUG
+  // O(blocks + table entries) per step: debug builds only.
+  kv_.check_consistency();
+#endif
   return out;
 }
 

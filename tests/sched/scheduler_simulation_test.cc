@@ -278,7 +278,7 @@ class Simulation {
 };
 
 void run_seeds(PreemptionMode mode, int64_t& preemptions) {
-  for (uint32_t seed = 1; seed <= 500; ++seed) {
+  for (uint32_t seed = 1; seed <= 250; ++seed) {
     SCOPED_TRACE(testing::Message() << "seed " << seed);
     Simulation sim({seed, mode});
     sim.run();
