@@ -10,8 +10,10 @@
 #include <memory>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include "ops/matmul_generic.h"
 #include "ops/matmul_isa.h"
 #include "weights/dequantize.h"
 #include "weights/quantize.h"
@@ -84,7 +86,9 @@ void BM_Dequantize(benchmark::State& state, DType t, SimdIsa isa) {
 }
 
 // Args: tokens, threads.
-void BM_Matmul(benchmark::State& state, DType t, SimdIsa isa, Shape shape) {
+// old_path: the dequantize-to-F32 fallback (the only path before the tile kernels), for
+// before/after comparisons.
+void BM_Matmul(benchmark::State& state, DType t, SimdIsa isa, Shape shape, bool old_path) {
   if (!cpu_supports(isa)) return state.SkipWithError("ISA not supported");
   const int64_t tokens = state.range(0);
   ThreadPool pool(static_cast<int>(state.range(1)));
@@ -95,7 +99,10 @@ void BM_Matmul(benchmark::State& state, DType t, SimdIsa isa, Shape shape) {
   for (auto& v : x) v = normal(rng);
   int copy = 0;
   for (auto _ : state) {
-    matmul_isa(isa, ws.matrix(copy), x.data(), tokens, y.data(), pool);
+    if (old_path)
+      matmul_generic(isa, ws.matrix(copy), x.data(), tokens, y.data(), pool);
+    else
+      matmul_isa(isa, ws.matrix(copy), x.data(), tokens, y.data(), pool);
     benchmark::DoNotOptimize(y.data());
     copy = (copy + 1) % ws.copies;
   }
@@ -115,13 +122,15 @@ int register_all() {
     }
   }
   for (DType t : {DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
-    for (SimdIsa isa : {SimdIsa::kAvx2, SimdIsa::kAvx512}) {
+    for (const auto& [isa, old_path] :
+         {std::pair{SimdIsa::kAvx2, false}, std::pair{SimdIsa::kAvx512, false},
+          std::pair{SimdIsa::kAvx512, true}}) {
       for (const Shape& shape : kShapes) {
         if (shape.k % traits(t).block_elems != 0) continue;  // K=576 has no 256-blocks
-        const std::string name = "Matmul/" + std::string(dtype_name(t)) + "/" + simd_isa_name(isa) +
-                                 "/" + shape.model + "/K=" + std::to_string(shape.k) +
-                                 "/N=" + std::to_string(shape.n);
-        benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, t, isa, shape)
+        const std::string name = "Matmul/" + std::string(dtype_name(t)) + "/" +
+                                 (old_path ? "old-" : "") + simd_isa_name(isa) + "/" + shape.model +
+                                 "/K=" + std::to_string(shape.k) + "/N=" + std::to_string(shape.n);
+        benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, t, isa, shape, old_path)
             ->ArgNames({"tokens", "threads"})
             ->ArgsProduct({{1, 8, 32, 128, 512}, {1, 2}})
             ->Unit(benchmark::kMicrosecond)
