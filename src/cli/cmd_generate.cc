@@ -1,18 +1,19 @@
-// `pareto generate`: run one prompt through a model and stream the continuation to stdout.
+// `pareto generate`: run one prompt (streamed to stdout) or a file of prompts (all submitted at
+// once, printed in order) through the engine.
 #include <fmt/format.h>
 #include <spdlog/spdlog.h>
 
 #include <chrono>
 #include <cstdio>
+#include <fstream>
 #include <memory>
 #include <string>
 
 #include "base/error.h"
 #include "cli/command.h"
+#include "cli/engine_options.h"
 #include "cli/loaded_model.h"
-#include "runner/single_sequence_runner.h"
-#include "sample/sampler.h"
-#include "tokenizer/incremental_detokenizer.h"
+#include "engine/engine.h"
 
 namespace pareto::cli {
 namespace {
@@ -20,101 +21,138 @@ namespace {
 struct GenerateOptions {
   std::string model_path;
   std::string prompt;
-  int max_tokens = 128;
+  std::string prompts_file;
+  int64_t max_tokens = 128;
   SamplingParams sampling;
   uint64_t seed = 0;
   bool seed_set = false;
-  int threads = 0;
-  int64_t ctx_size = 0;
-  std::string kv_type = "f32";
   bool no_bos = false;
   bool ignore_eos = false;
   bool no_parse_special = false;
+  std::vector<std::string> stop;
+  EngineOptions engine;
 };
 
 double seconds_since(std::chrono::steady_clock::time_point t) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t).count();
 }
 
+GenerationRequest make_request(const GenerateOptions& opts, const std::string& prompt) {
+  GenerationRequest req;
+  req.prompt_text = prompt;
+  req.add_bos = !opts.no_bos;
+  req.parse_special = !opts.no_parse_special;
+  req.sampling = opts.sampling;
+  req.stop.max_tokens = opts.max_tokens;
+  req.stop.ignore_eos = opts.ignore_eos;
+  req.stop.stop = opts.stop;
+  return req;
+}
+
+void write_out(const std::string& s) {
+  std::fwrite(s.data(), 1, s.size(), stdout);
+  std::fflush(stdout);
+}
+
+// One prompt: stream the text as it is produced.
+int run_single(Engine& engine, const GenerateOptions& opts) {
+  write_out(opts.prompt);
+  const auto start = std::chrono::steady_clock::now();
+  auto stream = engine.add_request(make_request(opts, opts.prompt));
+  double ttft = 0;
+  int64_t num_tokens = 0, num_prompt = 0;
+  while (auto out = stream->next()) {
+    if (out->error) fail("{}", *out->error);
+    num_prompt = out->num_prompt_tokens;
+    for (const CompletionDelta& d : out->completions) {
+      if (num_tokens == 0 && !d.token_ids.empty()) ttft = seconds_since(start);
+      num_tokens += static_cast<int64_t>(d.token_ids.size());
+      write_out(d.text);
+    }
+  }
+  write_out("\n");
+  const double total = seconds_since(start);
+  const double decode_s = total - ttft;
+  fmt::print(stderr,
+             "\nprompt: {} tokens in {:.3f} s ({:.1f} tok/s) | generated: {} tokens in {:.3f} s "
+             "({:.1f} tok/s)\n",
+             num_prompt, ttft, ttft > 0 ? static_cast<double>(num_prompt) / ttft : 0.0, num_tokens,
+             decode_s,
+             num_tokens > 1 && decode_s > 0 ? static_cast<double>(num_tokens - 1) / decode_s : 0.0);
+  return 0;
+}
+
+// Many prompts: submit all at once, print each prompt and its completion in file order.
+int run_batch(Engine& engine, const GenerateOptions& opts) {
+  std::ifstream in(opts.prompts_file);
+  if (!in) fail("cannot read --prompts-file {}", opts.prompts_file);
+  std::vector<std::string> prompts;
+  for (std::string line; std::getline(in, line);)
+    if (!line.empty()) prompts.push_back(line);
+  if (prompts.empty()) fail("{} has no prompts (one per line)", opts.prompts_file);
+
+  const auto start = std::chrono::steady_clock::now();
+  std::vector<std::shared_ptr<RequestStream>> streams;
+  for (const std::string& p : prompts) streams.push_back(engine.add_request(make_request(opts, p)));
+  int64_t num_tokens = 0, num_failed = 0;
+  for (size_t i = 0; i < prompts.size(); ++i) {
+    std::string text;
+    std::optional<std::string> error;
+    while (auto out = streams[i]->next()) {
+      if (out->error) error = out->error;
+      for (const CompletionDelta& d : out->completions) {
+        num_tokens += static_cast<int64_t>(d.token_ids.size());
+        text += d.text;
+      }
+    }
+    if (error) {
+      ++num_failed;
+      fmt::print(stderr, "error: prompt {}: {}\n", i + 1, *error);
+      write_out("\n");
+    } else {
+      write_out(prompts[i] + text + "\n");
+    }
+  }
+  const double elapsed = seconds_since(start);
+  const EngineStats st = engine.stats();
+  fmt::print(stderr,
+             "\n{} prompts ({} failed), {} tokens generated in {:.3f} s ({:.1f} tok/s); "
+             "prefix cache hit rate {:.1f}%, {} preemptions\n",
+             prompts.size(), num_failed, num_tokens, elapsed,
+             elapsed > 0 ? static_cast<double>(num_tokens) / elapsed : 0.0,
+             st.prefix_query_tokens > 0 ? 100.0 * static_cast<double>(st.prefix_hit_tokens) /
+                                              static_cast<double>(st.prefix_query_tokens)
+                                        : 0.0,
+             st.num_preemptions);
+  return num_failed > 0 ? 1 : 0;
+}
+
 int run_generate(GenerateOptions& opts) {
   if (opts.seed_set) opts.sampling.seed = opts.seed;
   opts.sampling.validate();
   if (opts.max_tokens < 0) fail("-n must be >= 0, got {}", opts.max_tokens);
-  const auto kv_dtype = parse_dtype(opts.kv_type);
-  if (!kv_dtype || (*kv_dtype != DType::F32 && *kv_dtype != DType::F16))
-    fail("--kv-type must be f32 or f16, got '{}'", opts.kv_type);
+  if (opts.prompt.empty() == opts.prompts_file.empty())
+    fail("give exactly one of -p/--prompt and --prompts-file");
+  const EngineConfig config = opts.engine.to_config();
 
   LoadedModel lm = load_model(opts.model_path);
-  Model& model = *lm.model;
-  const Tokenizer& tok = *lm.tokenizer;
-  const int64_t context = opts.ctx_size > 0 ? opts.ctx_size : model.config().context_length;
-
-  const std::vector<int32_t> prompt = tok.encode(opts.prompt, !opts.no_bos, !opts.no_parse_special);
-  if (prompt.empty()) fail("the prompt is empty (and no BOS token was added)");
-  const auto num_prompt = static_cast<int64_t>(prompt.size());
-  if (num_prompt >= context)
-    fail("the prompt is {} tokens, but the context is {} tokens", num_prompt, context);
-  int64_t max_new = opts.max_tokens;
-  if (num_prompt + max_new > context) {
-    max_new = context - num_prompt;
-    spdlog::warn("limiting generation to {} tokens to stay within the context of {}", max_new,
-                 context);
-  }
-
-  ThreadPool pool(opts.threads);
-  SingleSequenceRunner runner(model, num_prompt + max_new, *kv_dtype);
-  Sampler sampler(opts.sampling, static_cast<int32_t>(model.config().vocab_size));
-  spdlog::info("{} threads, {} prompt tokens, seed {}", pool.num_threads(), num_prompt,
-               sampler.seed());
-
-  IncrementalDetokenizer detok(tok);
-  detok.prime(prompt);
-  std::fputs(opts.prompt.c_str(), stdout);
-  std::fflush(stdout);
-
-  std::vector<float> logits;
-  const auto prefill_start = std::chrono::steady_clock::now();
-  runner.forward(prompt, false, logits, pool);
-  const double prefill_s = seconds_since(prefill_start);
-
-  std::vector<int32_t> output;
-  const auto decode_start = std::chrono::steady_clock::now();
-  int64_t num_decoded = 0;  // forward passes after the prompt
-  for (int64_t i = 0; i < max_new; ++i) {
-    const SampledToken next = sampler.sample(logits, prompt, output);
-    output.push_back(next.token_id);
-    if (!opts.ignore_eos && tok.is_eog(next.token_id)) break;
-    const std::string text = detok.feed(next.token_id);
-    std::fwrite(text.data(), 1, text.size(), stdout);
-    std::fflush(stdout);
-    if (i + 1 == max_new) break;  // no need to compute logits nobody samples
-    runner.forward({&next.token_id, 1}, false, logits, pool);
-    ++num_decoded;
-  }
-  const double decode_s = seconds_since(decode_start);
-  const std::string rest = detok.flush();
-  std::fwrite(rest.data(), 1, rest.size(), stdout);
-  std::fputs("\n", stdout);
-  std::fflush(stdout);
-
-  fmt::print(stderr,
-             "\nprompt: {} tokens in {:.3f} s ({:.1f} tok/s) | generated: {} tokens in {:.3f} s "
-             "({:.1f} tok/s)\n",
-             num_prompt, prefill_s, static_cast<double>(num_prompt) / prefill_s, output.size(),
-             decode_s, num_decoded > 0 ? static_cast<double>(num_decoded) / decode_s : 0.0);
-  return 0;
+  Engine engine(*lm.model, *lm.tokenizer, config);
+  return opts.prompts_file.empty() ? run_single(engine, opts) : run_batch(engine, opts);
 }
 
 const RegisterCommand kRegister{
-    "generate", "Generate text from a prompt with a GGUF model", [](CLI::App& sub) {
+    "generate", "Generate text from a prompt (or a file of prompts) with a GGUF model",
+    [](CLI::App& sub) {
       auto opts = std::make_shared<GenerateOptions>();
       opts->sampling.temperature = 0.8f;
       opts->sampling.top_k = 40;
       opts->sampling.top_p = 0.95f;
       opts->sampling.min_p = 0.05f;
       sub.add_option("-m,--model", opts->model_path, "GGUF model file")->required();
-      sub.add_option("-p,--prompt", opts->prompt, "Prompt text")->required();
-      sub.add_option("-n,--max-tokens", opts->max_tokens, "Tokens to generate")
+      sub.add_option("-p,--prompt", opts->prompt, "Prompt text");
+      sub.add_option("--prompts-file", opts->prompts_file,
+                     "File with one prompt per line, all submitted at once");
+      sub.add_option("-n,--max-tokens", opts->max_tokens, "Tokens to generate per prompt")
           ->capture_default_str();
       sub.add_option("--temp", opts->sampling.temperature, "Temperature (0 = greedy)")
           ->capture_default_str();
@@ -135,14 +173,12 @@ const RegisterCommand kRegister{
             opts->seed_set = true;
           },
           "RNG seed (default: random)");
-      sub.add_option("-t,--threads", opts->threads, "Threads (default: physical cores)");
-      sub.add_option("-c,--ctx-size", opts->ctx_size, "Context size (default: the model's)");
-      sub.add_option("--kv-type", opts->kv_type, "KV cache type: f32 or f16")
-          ->capture_default_str();
-      sub.add_flag("--no-bos", opts->no_bos, "Do not add the BOS token");
-      sub.add_flag("--ignore-eos", opts->ignore_eos, "Keep generating after end-of-sequence");
+      sub.add_option("--stop", opts->stop, "Stop string (repeatable)");
+      sub.add_flag("--no-bos", opts->no_bos, "Do not add a BOS token");
+      sub.add_flag("--ignore-eos", opts->ignore_eos, "Keep generating after end-of-generation");
       sub.add_flag("--no-parse-special", opts->no_parse_special,
                    "Treat special-token text in the prompt as plain text");
+      add_engine_options(sub, opts->engine);
       return [opts] { return run_generate(*opts); };
     }};
 

@@ -1,0 +1,152 @@
+#include "engine/engine.h"
+
+#include <spdlog/spdlog.h>
+
+#include "base/error.h"
+
+namespace pareto {
+
+void RequestStream::push(RequestOutput out) {
+  {
+    std::lock_guard lock(mutex_);
+    if (final_pushed_) return;
+    final_pushed_ = out.finished;
+    queue_.push_back(std::move(out));
+  }
+  cv_.notify_all();
+}
+
+std::optional<RequestOutput> RequestStream::next() {
+  std::unique_lock lock(mutex_);
+  cv_.wait(lock, [&] { return !queue_.empty() || final_taken_; });
+  if (queue_.empty()) return std::nullopt;
+  RequestOutput out = std::move(queue_.front());
+  queue_.pop_front();
+  if (out.finished) final_taken_ = true;
+  return out;
+}
+
+std::optional<RequestOutput> RequestStream::next_for(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(mutex_);
+  if (!cv_.wait_for(lock, timeout, [&] { return !queue_.empty() || final_taken_; }))
+    return std::nullopt;
+  if (queue_.empty()) return std::nullopt;
+  RequestOutput out = std::move(queue_.front());
+  queue_.pop_front();
+  if (out.finished) final_taken_ = true;
+  return out;
+}
+
+bool RequestStream::finished() const {
+  std::lock_guard lock(mutex_);
+  return final_taken_;
+}
+
+Engine::Engine(Model& model, const Tokenizer& tokenizer, const EngineConfig& config)
+    : tokenizer_(tokenizer), core_(std::make_unique<EngineCore>(model, tokenizer, config)) {
+  config_ = core_->config();
+  stats_ = core_->stats();
+  thread_ = std::thread([this] { loop(); });
+}
+
+Engine::~Engine() {
+  {
+    std::lock_guard lock(mutex_);
+    stop_ = true;
+  }
+  wake_.notify_all();
+  thread_.join();
+}
+
+std::shared_ptr<RequestStream> Engine::add_request(GenerationRequest request) {
+  std::shared_ptr<RequestStream> stream;
+  {
+    std::lock_guard lock(mutex_);
+    const int64_t id = next_request_id_++;
+    stream.reset(new RequestStream(id));
+    if (stop_) {
+      RequestOutput out;
+      out.request_id = id;
+      out.finished = true;
+      out.error = "the engine is shutting down";
+      stream->push(std::move(out));
+      return stream;
+    }
+    streams_[id] = stream;
+    new_requests_.emplace_back(id, std::move(request));
+  }
+  wake_.notify_all();
+  return stream;
+}
+
+void Engine::abort(int64_t request_id) {
+  {
+    std::lock_guard lock(mutex_);
+    aborts_.push_back(request_id);
+  }
+  wake_.notify_all();
+}
+
+EngineStats Engine::stats() const {
+  std::lock_guard lock(mutex_);
+  return stats_;
+}
+
+void Engine::loop() {
+  for (;;) {
+    std::vector<std::pair<int64_t, GenerationRequest>> adds;
+    std::vector<int64_t> aborts;
+    bool stopping = false;
+    {
+      std::unique_lock lock(mutex_);
+      wake_.wait(lock, [&] {
+        return stop_ || !new_requests_.empty() || !aborts_.empty() || core_->has_unfinished();
+      });
+      adds.swap(new_requests_);
+      aborts.swap(aborts_);
+      stopping = stop_;
+    }
+    for (auto& [id, req] : adds) core_->add_request(id, std::move(req));
+    for (int64_t id : aborts) core_->abort_request(id);
+    if (stopping) {
+      // Abort everything still open so every stream ends.
+      std::vector<int64_t> open;
+      {
+        std::lock_guard lock(mutex_);
+        for (auto& [id, s] : streams_) open.push_back(id);
+      }
+      for (int64_t id : open) core_->abort_request(id);
+    }
+
+    std::vector<RequestOutput> outputs;
+    try {
+      outputs = core_->step();
+    } catch (const std::exception& e) {
+      // A failed step must not leave clients waiting forever: end every open request with the
+      // error and free its blocks.
+      spdlog::error("engine step failed: {}", e.what());
+      std::vector<int64_t> open;
+      {
+        std::lock_guard lock(mutex_);
+        for (auto& [id, s] : streams_) open.push_back(id);
+      }
+      for (int64_t id : open) core_->abort_request(id);
+      outputs = core_->step();
+      for (auto& out : outputs) out.error = std::string("engine error: ") + e.what();
+    }
+    {
+      std::lock_guard lock(mutex_);
+      for (RequestOutput& out : outputs) {
+        auto it = streams_.find(out.request_id);
+        if (it == streams_.end()) continue;
+        const bool finished = out.finished;
+        it->second->push(std::move(out));
+        if (finished) streams_.erase(it);
+      }
+      stats_ = core_->stats();
+      if (stopping && streams_.empty() && !core_->has_unfinished()) return;
+    }
+  }
+}
+
+}  // namespace pareto
