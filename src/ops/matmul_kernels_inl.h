@@ -97,13 +97,15 @@ void tile_q8_0(const uint8_t* w, size_t w_stride, const uint8_t* act, size_t act
       const BlockQ8_0* wb = reinterpret_cast<const BlockQ8_0*>(w + r * w_stride) + b;
       const __m256i wq = loadu256(wb->qs);
       const __m256i aw = _mm256_abs_epi8(wq);
-      const float dw = half_to_f32(wb->d);
+      // The scale product as a vector multiply of broadcasts: one ALU op per output instead
+      // of a scalar multiply and a broadcast (same bits either way).
+      const __m256 dw = _mm256_set1_ps(half_to_f32(wb->d));
       for (int t = 0; t < T; ++t) {
         const ActQ8* xb = reinterpret_cast<const ActQ8*>(act + t * act_stride) + b;
         const __m256i sx = _mm256_sign_epi8(loadu256(xb->qs), wq);
         const __m256i isum = dot4(_mm256_setzero_si256(), aw, sx);
-        acc[r][t] =
-            _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(dw * xb->d), acc[r][t]);
+        const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(xb->d));
+        acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), scale, acc[r][t]);
       }
     }
   }
@@ -125,13 +127,13 @@ void tile_q4_0(const uint8_t* w, size_t w_stride, const uint8_t* act, size_t act
       const BlockQ4_0* wb = reinterpret_cast<const BlockQ4_0*>(w + r * w_stride) + b;
       const __m128i q = loadu128(wb->qs);
       const __m256i u = _mm256_and_si256(_mm256_setr_m128i(q, _mm_srli_epi16(q, 4)), low4);
-      const float dw = half_to_f32(wb->d);
+      const __m256 dw = _mm256_set1_ps(half_to_f32(wb->d));
       for (int t = 0; t < T; ++t) {
         const ActQ8* xb = reinterpret_cast<const ActQ8*>(act + t * act_stride) + b;
         const __m256i bias = _mm256_setr_epi32(xb->bias, 0, 0, 0, 0, 0, 0, 0);
         const __m256i isum = dot4(bias, u, loadu256(xb->qs));
-        acc[r][t] =
-            _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), _mm256_set1_ps(dw * xb->d), acc[r][t]);
+        const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(xb->d));
+        acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), scale, acc[r][t]);
       }
     }
   }

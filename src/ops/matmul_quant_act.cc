@@ -9,15 +9,19 @@ namespace {
 // Rounding by adding and subtracting 1.5 * 2^23 keeps the loop vectorizable and gives the same
 // bits on every machine (|x * id| <= 127, far inside the trick's exact range).
 float quantize_block(const float* x, int n, int8_t* q) {
+  // Plain comparisons, not std::fmax/fmin: those become library calls at baseline x86-64.
   float amax = 0.0f;
-  for (int i = 0; i < n; ++i) amax = std::fmax(amax, std::fabs(x[i]));
+  for (int i = 0; i < n; ++i) {
+    const float a = std::fabs(x[i]);
+    amax = a > amax ? a : amax;
+  }
   const float d = amax / 127.0f;
   const float id = d > 0.0f ? 1.0f / d : 0.0f;
   constexpr float kRound = 12582912.0f;  // 1.5 * 2^23
   for (int i = 0; i < n; ++i) {
     float v = x[i] * id;
     v = (v + kRound) - kRound;
-    v = std::fmin(127.0f, std::fmax(-127.0f, v));
+    v = v > 127.0f ? 127.0f : (v < -127.0f ? -127.0f : v);
     q[i] = static_cast<int8_t>(static_cast<int>(v));
   }
   return d;
