@@ -7,6 +7,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 
 #include "base/error.h"
@@ -30,6 +31,7 @@ struct GenerateOptions {
   bool ignore_eos = false;
   bool no_parse_special = false;
   std::vector<std::string> stop;
+  bool jsonl = false;
   EngineOptions engine;
 };
 
@@ -98,19 +100,32 @@ int run_batch(Engine& engine, const GenerateOptions& opts) {
   for (size_t i = 0; i < prompts.size(); ++i) {
     std::string text;
     std::optional<std::string> error;
+    std::optional<FinishReason> reason;
+    int64_t request_tokens = 0;
     while (auto out = streams[i]->next()) {
       if (out->error) error = out->error;
       for (const CompletionDelta& d : out->completions) {
-        num_tokens += static_cast<int64_t>(d.token_ids.size());
+        request_tokens += static_cast<int64_t>(d.token_ids.size());
         text += d.text;
+        if (d.finish_reason) reason = d.finish_reason;
       }
     }
+    num_tokens += request_tokens;
     if (error) {
       ++num_failed;
       fmt::print(stderr, "error: prompt {}: {}\n", i + 1, *error);
-      write_out("\n");
+    }
+    if (opts.jsonl) {
+      nlohmann::json j;
+      j["index"] = i;
+      j["prompt"] = prompts[i];
+      j["text"] = text;
+      j["num_tokens"] = request_tokens;
+      j["finish_reason"] = reason ? std::string(finish_reason_name(*reason)) : "error";
+      if (error) j["error"] = *error;
+      write_out(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
     } else {
-      write_out(prompts[i] + text + "\n");
+      write_out(error ? "\n" : prompts[i] + text + "\n");
     }
   }
   const double elapsed = seconds_since(start);
@@ -174,6 +189,9 @@ const RegisterCommand kRegister{
           },
           "RNG seed (default: random)");
       sub.add_option("--stop", opts->stop, "Stop string (repeatable)");
+      sub.add_flag("--jsonl", opts->jsonl,
+                   "With --prompts-file: one JSON object per prompt (index, prompt, text, "
+                   "num_tokens, finish_reason, error)");
       sub.add_flag("--no-bos", opts->no_bos, "Do not add a BOS token");
       sub.add_flag("--ignore-eos", opts->ignore_eos, "Keep generating after end-of-generation");
       sub.add_flag("--no-parse-special", opts->no_parse_special,
