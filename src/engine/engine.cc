@@ -106,7 +106,24 @@ void Engine::loop() {
       aborts.swap(aborts_);
       stopping = stop_;
     }
-    for (auto& [id, req] : adds) core_->add_request(id, std::move(req));
+    for (auto& [id, req] : adds) {
+      try {
+        core_->add_request(id, std::move(req));
+      } catch (const std::exception& e) {
+        // The core rejects bad requests itself; anything else still ends only this request.
+        spdlog::error("request {} could not be added: {}", id, e.what());
+        RequestOutput out;
+        out.request_id = id;
+        out.finished = true;
+        out.error = e.what();
+        std::lock_guard lock(mutex_);
+        auto it = streams_.find(id);
+        if (it != streams_.end()) {
+          it->second->push(std::move(out));
+          streams_.erase(it);
+        }
+      }
+    }
     for (int64_t id : aborts) core_->abort_request(id);
     if (stopping) {
       // Abort everything still open so every stream ends.

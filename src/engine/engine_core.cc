@@ -133,7 +133,7 @@ void EngineCore::add_request(int64_t request_id, GenerationRequest request) {
     for (int32_t t : prompt)
       if (t < 0 || t >= model_.config().vocab_size)
         fail("prompt token id {} is outside the vocabulary of {}", t, model_.config().vocab_size);
-  } catch (const Error& e) {
+  } catch (const std::exception& e) {
     reject(request_id, static_cast<int64_t>(prompt.size()), e.what());
     return;
   }
