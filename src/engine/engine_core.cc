@@ -138,7 +138,11 @@ void EngineCore::add_request(int64_t request_id, GenerationRequest request) {
     return;
   }
   const auto num_prompt = static_cast<int64_t>(prompt.size());
-  const int64_t max_total = std::min(config_.max_model_len, num_prompt + request.stop.max_tokens);
+  // Saturating: max_tokens may be "as many as fit" (huge).
+  const int64_t max_total =
+      request.stop.max_tokens >= config_.max_model_len
+          ? config_.max_model_len
+          : std::min(config_.max_model_len, num_prompt + request.stop.max_tokens);
   if (auto err = scheduler_->admission_error(num_prompt, max_total)) {
     reject(request_id, num_prompt, *err);
     return;

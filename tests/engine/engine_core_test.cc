@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <fstream>
+#include <limits>
 #include <nlohmann/json.hpp>
 
 #include "engine/engine_test_util.h"
@@ -216,10 +217,14 @@ TEST(EngineCore, ContextLimitFinishesWithLength) {
   c.max_model_len = 40;
   EngineCore core(*m.model, *m.tokenizer, c);
   core.add_request(0, greedy_request(random_tokens(30, 30), 100));
+  // "As many as fit": no overflow in the admission arithmetic.
+  core.add_request(1, greedy_request(random_tokens(12, 31), std::numeric_limits<int64_t>::max()));
   std::map<int64_t, test::RequestResult> results;
   test::run_to_completion(core, results);
   EXPECT_EQ(results.at(0).completions[0].token_ids.size(), 10u);
   EXPECT_EQ(results.at(0).completions[0].finish_reason, FinishReason::kLength);
+  ASSERT_FALSE(results.at(1).error) << *results.at(1).error;
+  EXPECT_EQ(results.at(1).completions[0].token_ids.size(), 28u);
 }
 
 }  // namespace
