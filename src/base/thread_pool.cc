@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdlib>
 #include <fstream>
 #include <set>
 #include <string>
@@ -26,10 +27,26 @@ inline void cpu_relax() {
 // only every 64 polls: it costs more than a poll. (Yielding between polls was tried: on a
 // machine oversubscribed by busy processes it made round trips milliseconds long, as the
 // yielding thread kept losing its turn; a short pure spin then a real sleep fares better.)
+// PARETO_SPIN_US overrides kSpinMicros (0 = sleep at once): spinning wins on a machine whose
+// cores are ours, and loses badly when other busy processes hold them (like OpenMP's
+// OMP_WAIT_POLICY). Read once.
+int64_t spin_micros() {
+  static const int64_t value = [] {
+    const char* env = std::getenv("PARETO_SPIN_US");
+    if (!env || !*env) return ThreadPool::kSpinMicros;
+    char* end = nullptr;
+    const long long v = std::strtoll(env, &end, 10);
+    if (*end != '\0' || v < 0 || v > 1'000'000) return ThreadPool::kSpinMicros;
+    return static_cast<int64_t>(v);
+  }();
+  return value;
+}
+
 template <typename Done>
 bool spin_until(Done done) {
-  const auto deadline =
-      std::chrono::steady_clock::now() + std::chrono::microseconds(ThreadPool::kSpinMicros);
+  const int64_t micros = spin_micros();
+  if (micros == 0) return done();
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::microseconds(micros);
   for (;;) {
     for (int i = 0; i < 64; ++i) {
       if (done()) return true;

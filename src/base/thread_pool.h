@@ -25,6 +25,7 @@ class ThreadPool {
   static constexpr int kMaxThreads = 1024;
   // How long a waiting thread spins before it blocks. Long enough to cover the serial work
   // between two ops of a forward pass, short enough that an idle pool stops burning CPU soon.
+  // The environment variable PARETO_SPIN_US (0..1000000) overrides it; 0 sleeps at once.
   static constexpr int64_t kSpinMicros = 50;
 
   // num_threads <= 0 picks default_num_threads(); more than kMaxThreads throws pareto::Error.
