@@ -7,13 +7,35 @@
 namespace pareto {
 
 void RequestStream::push(RequestOutput out) {
+  std::function<void()> listener;
   {
     std::lock_guard lock(mutex_);
     if (final_pushed_) return;
     final_pushed_ = out.finished;
     queue_.push_back(std::move(out));
+    listener = listener_;
   }
   cv_.notify_all();
+  if (listener) listener();
+}
+
+void RequestStream::set_listener(std::function<void()> listener) {
+  bool queued = false;
+  {
+    std::lock_guard lock(mutex_);
+    listener_ = listener;
+    queued = !queue_.empty();
+  }
+  if (queued && listener) listener();
+}
+
+std::optional<RequestOutput> RequestStream::try_next() {
+  std::lock_guard lock(mutex_);
+  if (queue_.empty()) return std::nullopt;
+  RequestOutput out = std::move(queue_.front());
+  queue_.pop_front();
+  if (out.finished) final_taken_ = true;
+  return out;
 }
 
 std::optional<RequestOutput> RequestStream::next() {

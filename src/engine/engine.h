@@ -6,6 +6,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <optional>
@@ -25,8 +26,15 @@ class RequestStream {
   std::optional<RequestOutput> next();
   // As next(), but gives up after `timeout` (returns nullopt; check finished()).
   std::optional<RequestOutput> next_for(std::chrono::milliseconds timeout);
+  // Never blocks: the next queued output, or nullopt when none is queued (yet).
+  std::optional<RequestOutput> try_next();
   // True once the final output has been taken.
   bool finished() const;
+  // For event-driven readers (the HTTP server): `listener` runs after each output is queued,
+  // on the engine thread with no lock held, and must only schedule work (e.g. post a drain
+  // of try_next() to an I/O strand). If outputs are already queued it also runs once at once,
+  // so nothing queued before the call is missed. Set it at most once.
+  void set_listener(std::function<void()> listener);
 
  private:
   friend class Engine;
@@ -39,6 +47,7 @@ class RequestStream {
   std::deque<RequestOutput> queue_;
   bool final_pushed_ = false;
   bool final_taken_ = false;
+  std::function<void()> listener_;
 };
 
 class Engine {

@@ -148,6 +148,7 @@ void EngineCore::add_request(int64_t request_id, GenerationRequest request) {
     return;
   }
 
+  counters_.num_prompt_tokens += num_prompt;
   auto req = std::make_unique<RequestState>();
   req->request_id = request_id;
   req->prompt = std::move(prompt);

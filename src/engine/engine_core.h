@@ -32,6 +32,7 @@ struct EngineStats {
   int64_t num_preemptions = 0;
   int64_t num_computed_tokens = 0;   // tokens run through the model (prefill + decode)
   int64_t num_generated_tokens = 0;  // tokens sampled
+  int64_t num_prompt_tokens = 0;     // prompt tokens of admitted requests (cached or not)
   int64_t prefix_query_tokens = 0, prefix_hit_tokens = 0;
   int64_t num_kv_blocks = 0, num_used_kv_blocks = 0, peak_used_kv_blocks = 0;
   int64_t num_kv_tokens = 0, num_kv_slots = 0;  // stored tokens vs. allocated slots (running)

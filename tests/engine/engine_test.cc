@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <condition_variable>
+#include <mutex>
 #include <thread>
 
 #include "engine/engine_test_util.h"
@@ -83,6 +85,43 @@ TEST(Engine, AbortEndsTheStreamAndShutdownEndsTheRest) {
   std::optional<FinishReason> reason;
   drain(*left_running, nullptr, &reason);
   EXPECT_TRUE(left_running->finished());
+}
+
+// The event-driven read path the HTTP server uses: a listener that only counts wake-ups, and
+// try_next() drained after each, sees every output exactly once and in order.
+TEST(Engine, ListenerAndTryNextSeeEveryOutput) {
+  auto m = test::load_test_model(test::stories_model());
+  EngineConfig c = test::config_with_blocks(*m.model, 128, 16);
+  std::vector<int32_t> got;
+  {
+    Engine engine(*m.model, *m.tokenizer, c);
+    auto stream = engine.add_request(request_for(3));
+    std::mutex mu;
+    std::condition_variable cv;
+    int wakeups = 0;
+    stream->set_listener([&] {
+      std::lock_guard lock(mu);
+      ++wakeups;
+      cv.notify_all();
+    });
+    bool finished = false;
+    while (!finished) {
+      {
+        std::unique_lock lock(mu);
+        cv.wait(lock, [&] { return wakeups > 0; });
+        wakeups = 0;
+      }
+      while (auto out = stream->try_next()) {
+        for (const CompletionDelta& d : out->completions)
+          got.insert(got.end(), d.token_ids.begin(), d.token_ids.end());
+        finished |= out->finished;
+      }
+    }
+    EXPECT_TRUE(stream->finished());
+    EXPECT_FALSE(stream->try_next());
+  }
+  const auto alone = test::run_alone(*m.model, *m.tokenizer, request_for(3));
+  EXPECT_EQ(got, alone.completions[0].token_ids);
 }
 
 }  // namespace
