@@ -1,0 +1,876 @@
+// HttpServer over real loopback sockets, with a small blocking raw-socket client so that every
+// byte on the wire (pipelining, partial requests, abrupt closes) is under the test's control.
+// Waits are generous (tens of seconds) and never the thing being measured: the machine is shared.
+#include "server/http_server.h"
+
+#include <arpa/inet.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <condition_variable>
+#include <cstring>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/error.h"
+
+namespace pareto::server {
+namespace {
+
+using namespace std::chrono_literals;
+
+constexpr auto kWait = 30s;  // how long anything may take before the test gives up
+
+template <typename Pred>
+bool wait_until(Pred pred, std::chrono::milliseconds timeout = kWait) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!pred()) {
+    if (std::chrono::steady_clock::now() > deadline) return false;
+    std::this_thread::sleep_for(2ms);
+  }
+  return true;
+}
+
+struct Response {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lowercased
+  std::string body;
+  std::string header(const std::string& name) const {
+    auto it = headers.find(name);
+    return it == headers.end() ? "" : it->second;
+  }
+};
+
+// A blocking client; every receive times out after kWait so that a bug fails the test instead
+// of hanging it.
+class Client {
+ public:
+  explicit Client(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
+    if (fd_ < 0) fail("socket: {}", std::strerror(errno));
+    timeval tv{static_cast<time_t>(std::chrono::seconds(kWait).count()), 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons(port);
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
+      connect_errno_ = errno;
+    }
+  }
+  ~Client() { close(); }
+  Client(const Client&) = delete;
+  Client& operator=(const Client&) = delete;
+
+  bool connected() const { return connect_errno_ == 0; }
+  int connect_errno() const { return connect_errno_; }
+
+  void close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+  }
+  // Closes with a reset (SO_LINGER 0) rather than a FIN.
+  void reset() {
+    linger l{1, 0};
+    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+    close();
+  }
+  void set_receive_buffer(int bytes) {
+    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
+  }
+
+  bool send(std::string_view data) {
+    while (!data.empty()) {
+      ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
+      if (n <= 0) return false;
+      data.remove_prefix(static_cast<size_t>(n));
+    }
+    return true;
+  }
+
+  // Reads until the peer closes (true) or kWait passes with the connection open (false).
+  bool wait_closed() {
+    char tmp[4096];
+    for (;;) {
+      ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+      if (n == 0) return true;
+      if (n < 0) return errno == ECONNRESET;
+      buffer_.append(tmp, static_cast<size_t>(n));
+    }
+  }
+
+  std::string read_line() {
+    size_t pos;
+    while ((pos = buffer_.find("\r\n")) == std::string::npos) {
+      if (!fill()) throw Error("connection ended inside a line: " + buffer_);
+    }
+    std::string line = buffer_.substr(0, pos);
+    buffer_.erase(0, pos + 2);
+    return line;
+  }
+  std::string read_bytes(size_t n) {
+    while (buffer_.size() < n) {
+      if (!fill()) throw Error("connection ended inside a body");
+    }
+    std::string out = buffer_.substr(0, n);
+    buffer_.erase(0, n);
+    return out;
+  }
+
+  // Status line and headers; the body is left to read_body() or read_chunk().
+  Response read_head() {
+    Response r;
+    std::string status_line = read_line();
+    if (status_line.rfind("HTTP/1.", 0) != 0) throw Error("bad status line: " + status_line);
+    r.status = std::stoi(status_line.substr(9, 3));
+    for (std::string line = read_line(); !line.empty(); line = read_line()) {
+      auto colon = line.find(':');
+      std::string name = line.substr(0, colon);
+      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      std::string value = line.substr(colon + 1);
+      value.erase(0, value.find_first_not_of(' '));
+      r.headers[name] = value;
+    }
+    return r;
+  }
+  // One chunk of a chunked body; "" is the last chunk.
+  std::string read_chunk() {
+    size_t size = std::stoul(read_line(), nullptr, 16);
+    std::string data = read_bytes(size);
+    if (read_line() != "") throw Error("chunk not followed by CRLF");
+    return data;
+  }
+  Response read_response() {
+    Response r = read_head();
+    if (r.header("transfer-encoding") == "chunked") {
+      for (std::string chunk = read_chunk(); !chunk.empty(); chunk = read_chunk()) r.body += chunk;
+    } else if (!r.header("content-length").empty()) {
+      r.body = read_bytes(std::stoul(r.header("content-length")));
+    }
+    return r;
+  }
+
+ private:
+  bool fill() {
+    char tmp[16384];
+    ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
+    if (n <= 0) return false;
+    buffer_.append(tmp, static_cast<size_t>(n));
+    return true;
+  }
+
+  int fd_;
+  int connect_errno_ = 0;
+  std::string buffer_;
+};
+
+std::string get(std::string_view path, std::string_view extra = "") {
+  return fmt::format("GET {} HTTP/1.1\r\nHost: test\r\n{}\r\n", path, extra);
+}
+std::string post(std::string_view path, std::string_view body) {
+  return fmt::format(
+      "POST {} HTTP/1.1\r\nHost: test\r\nContent-Type: text/plain\r\n"
+      "Content-Length: {}\r\n\r\n{}",
+      path, body.size(), body);
+}
+
+// Collects the responders of requests that the test answers itself.
+class ResponderQueue {
+ public:
+  void push(std::shared_ptr<Responder> r, HttpRequest request) {
+    std::lock_guard lock(mutex_);
+    items_.emplace_back(std::move(r), std::move(request));
+    cv_.notify_all();
+  }
+  std::shared_ptr<Responder> pop(HttpRequest* request = nullptr) {
+    std::unique_lock lock(mutex_);
+    if (!cv_.wait_for(lock, kWait, [&] { return !items_.empty(); })) return nullptr;
+    auto [r, req] = std::move(items_.front());
+    items_.erase(items_.begin());
+    if (request) *request = std::move(req);
+    return r;
+  }
+  size_t size() {
+    std::lock_guard lock(mutex_);
+    return items_.size();
+  }
+
+ private:
+  std::mutex mutex_;
+  std::condition_variable cv_;
+  std::vector<std::pair<std::shared_ptr<Responder>, HttpRequest>> items_;
+};
+
+class HttpServerTest : public ::testing::Test {
+ protected:
+  // Paths: /echo answers at once with what was received; /throw throws; anything else is
+  // queued for the test to answer.
+  void start(HttpServerOptions options = {}) {
+    options.host = "127.0.0.1";
+    options.port = 0;
+    server_ = std::make_unique<HttpServer>(
+        options, [this](HttpRequest&& req, std::shared_ptr<Responder> r) {
+          ++num_handled_;
+          if (req.path == "/echo") {
+            HttpResponse response;
+            response.content_type = "text/plain";
+            response.headers.push_back({"X-Method", req.method});
+            response.headers.push_back({"X-Target", req.target});
+            response.headers.push_back({"X-Test-Header", std::string(req.header("X-TEST"))});
+            response.body = req.body;
+            r->respond(std::move(response));
+          } else if (req.path == "/throw") {
+            throw std::runtime_error("boom");
+          } else {
+            pending_.push(std::move(r), std::move(req));
+          }
+        });
+    server_->start();
+  }
+  uint16_t port() const { return server_->port(); }
+
+  std::unique_ptr<HttpServer> server_;
+  ResponderQueue pending_;
+  std::atomic<int> num_handled_{0};
+};
+
+// Counts client-gone callbacks and lets a test wait for one.
+struct GoneCounter {
+  std::atomic<int> count{0};
+  void attach(Responder& r) {
+    r.on_client_gone([this] { ++count; });
+  }
+  bool wait() {
+    return wait_until([&] { return count.load() > 0; });
+  }
+};
+
+TEST_F(HttpServerTest, GetAndPostRoundTrip) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/echo?x=1", "X-Test: hello\r\n")));
+  Response r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("x-method"), "GET");
+  EXPECT_EQ(r.header("x-target"), "/echo?x=1");
+  EXPECT_EQ(r.header("x-test-header"), "hello");
+  EXPECT_EQ(r.header("content-type"), "text/plain");
+  EXPECT_EQ(r.body, "");
+
+  std::string body(100000, 'b');
+  ASSERT_TRUE(c.send(post("/echo", body)));
+  r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("x-method"), "POST");
+  EXPECT_EQ(r.body, body);
+}
+
+TEST_F(HttpServerTest, RequestFieldsReachTheHandler) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(
+      c.send("POST /v1/x?q=2 HTTP/1.1\r\nHost: h\r\nX-Mixed-Case: Value\r\n"
+             "Transfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n2\r\nde\r\n0\r\n\r\n"));
+  HttpRequest req;
+  auto responder = pending_.pop(&req);
+  ASSERT_TRUE(responder);
+  EXPECT_EQ(req.method, "POST");
+  EXPECT_EQ(req.target, "/v1/x?q=2");
+  EXPECT_EQ(req.path, "/v1/x");
+  EXPECT_EQ(req.body, "abcde");
+  EXPECT_EQ(req.header("x-mixed-case"), "Value");
+  EXPECT_EQ(req.header("X-MIXED-CASE"), "Value");
+  EXPECT_EQ(req.header("absent"), "");
+  EXPECT_TRUE(req.remote_address.starts_with("127.0.0.1:")) << req.remote_address;
+  bool lowercase = true;
+  for (const auto& [name, value] : req.headers) {
+    for (char ch : name) lowercase &= !std::isupper(static_cast<unsigned char>(ch));
+  }
+  EXPECT_TRUE(lowercase);
+  responder->respond(
+      {.status = 201, .content_type = "application/json", .headers = {}, .body = "{}"});
+  Response r = c.read_response();
+  EXPECT_EQ(r.status, 201);
+  EXPECT_EQ(r.body, "{}");
+}
+
+TEST_F(HttpServerTest, KeepAliveServesManyRequestsOnOneConnection) {
+  start();
+  Client c(port());
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(c.send(post("/echo", std::to_string(i))));
+    Response r = c.read_response();
+    EXPECT_EQ(r.body, std::to_string(i));
+    EXPECT_EQ(r.header("connection"), "keep-alive");
+  }
+  EXPECT_EQ(server_->num_open_connections(), 1u);
+}
+
+TEST_F(HttpServerTest, PipelinedRequestsAreAnsweredInOrder) {
+  start();
+  Client c(port());
+  std::string batch;
+  for (int i = 0; i < 10; ++i) batch += post("/echo", "request " + std::to_string(i));
+  ASSERT_TRUE(c.send(batch));
+  for (int i = 0; i < 10; ++i) EXPECT_EQ(c.read_response().body, "request " + std::to_string(i));
+}
+
+TEST_F(HttpServerTest, PipelinedRequestWaitsForASlowResponse) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/slow") + post("/echo", "second")));
+  auto slow = pending_.pop();
+  ASSERT_TRUE(slow);
+  // The second request arrived while the first was being answered: it must not be mistaken
+  // for a disconnect, nor be lost.
+  std::this_thread::sleep_for(50ms);
+  EXPECT_FALSE(slow->client_gone());
+  std::thread([slow] {
+    slow->respond({.status = 200, .content_type = "text/plain", .headers = {}, .body = "first"});
+  }).join();
+  EXPECT_EQ(c.read_response().body, "first");
+  EXPECT_EQ(c.read_response().body, "second");
+}
+
+TEST_F(HttpServerTest, HttpOneZeroClosesAfterTheResponse) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send("GET /echo HTTP/1.0\r\n\r\n"));
+  Response r = c.read_response();
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.header("connection"), "close");
+  EXPECT_TRUE(c.wait_closed());
+
+  Client keep(port());
+  ASSERT_TRUE(keep.send("GET /echo HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  EXPECT_EQ(keep.read_response().header("connection"), "keep-alive");
+  ASSERT_TRUE(keep.send("GET /echo HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"));
+  EXPECT_EQ(keep.read_response().status, 200);
+}
+
+TEST_F(HttpServerTest, ConnectionCloseIsHonoured) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/echo", "Connection: close\r\n")));
+  EXPECT_EQ(c.read_response().header("connection"), "close");
+  EXPECT_TRUE(c.wait_closed());
+  c.close();  // else the server waits out its linger time for our FIN
+  EXPECT_TRUE(wait_until([&] { return server_->num_open_connections() == 0; }));
+}
+
+TEST_F(HttpServerTest, BodyOverTheLimitGets413) {
+  HttpServerOptions options;
+  options.max_body_bytes = 1000;
+  start(options);
+  {
+    Client c(port());
+    ASSERT_TRUE(c.send(post("/echo", std::string(1000, 'x'))));
+    EXPECT_EQ(c.read_response().status, 200);  // exactly at the limit is fine
+    ASSERT_TRUE(c.send(post("/echo", std::string(5000, 'x'))));
+    Response r = c.read_response();
+    EXPECT_EQ(r.status, 413);
+    EXPECT_EQ(r.header("content-type"), "application/json");
+    EXPECT_NE(r.body.find(R"("type":"invalid_request_error")"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find(R"("param":null)"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find(R"("code":null)"), std::string::npos) << r.body;
+    EXPECT_NE(r.body.find(R"("message":")"), std::string::npos) << r.body;
+    EXPECT_TRUE(c.wait_closed());
+  }
+  {
+    // Without a Content-Length the limit applies as chunks arrive.
+    Client c(port());
+    std::string request = "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n";
+    for (int i = 0; i < 20; ++i) request += "64\r\n" + std::string(100, 'y') + "\r\n";
+    request += "0\r\n\r\n";
+    ASSERT_TRUE(c.send(request));
+    EXPECT_EQ(c.read_response().status, 413);
+  }
+  EXPECT_EQ(num_handled_.load(), 1);
+}
+
+TEST_F(HttpServerTest, HeadersOverTheLimitGet431) {
+  HttpServerOptions options;
+  options.max_header_bytes = 2048;
+  start(options);
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/echo", "X-Big: " + std::string(4096, 'h') + "\r\n")));
+  Response r = c.read_response();
+  EXPECT_EQ(r.status, 431);
+  EXPECT_NE(r.body.find("invalid_request_error"), std::string::npos);
+  EXPECT_TRUE(c.wait_closed());
+  EXPECT_EQ(num_handled_.load(), 0);
+}
+
+TEST_F(HttpServerTest, MalformedRequestGets400) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send("NOT AN HTTP REQUEST\r\n\r\n"));
+  EXPECT_EQ(c.read_response().status, 400);
+  EXPECT_TRUE(c.wait_closed());
+}
+
+TEST_F(HttpServerTest, SlowRequestGets408) {
+  HttpServerOptions options;
+  options.request_timeout = 300ms;
+  start(options);
+  Client c(port());
+  ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 10\r\n\r\nabc"));
+  Response r = c.read_response();
+  EXPECT_EQ(r.status, 408);
+  EXPECT_TRUE(c.wait_closed());
+  c.close();
+  EXPECT_EQ(num_handled_.load(), 0);
+  EXPECT_TRUE(wait_until([&] { return server_->num_open_connections() == 0; }));
+}
+
+TEST_F(HttpServerTest, IdleKeptAliveConnectionIsClosed) {
+  HttpServerOptions options;
+  options.idle_timeout = 200ms;
+  start(options);
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/echo")));
+  EXPECT_EQ(c.read_response().status, 200);
+  EXPECT_TRUE(c.wait_closed());
+  EXPECT_TRUE(wait_until([&] { return server_->num_open_connections() == 0; }));
+}
+
+TEST_F(HttpServerTest, HandlerExceptionGives500) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/throw")));
+  Response r = c.read_response();
+  EXPECT_EQ(r.status, 500);
+  EXPECT_NE(r.body.find("boom"), std::string::npos);
+  ASSERT_TRUE(c.send(get("/echo")));
+  EXPECT_EQ(c.read_response().status, 200);
+}
+
+TEST_F(HttpServerTest, ExpectContinueGetsAnInterimResponse) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(
+      c.send("POST /echo HTTP/1.1\r\nHost: t\r\nContent-Length: 5\r\n"
+             "Expect: 100-continue\r\n\r\n"));
+  Response interim = c.read_head();
+  EXPECT_EQ(interim.status, 100);
+  ASSERT_TRUE(c.send("hello"));
+  EXPECT_EQ(c.read_response().body, "hello");
+}
+
+TEST_F(HttpServerTest, StreamedChunksArriveAsTheyAreWritten) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/stream")));
+  auto r = pending_.pop();
+  ASSERT_TRUE(r);
+  r->start_stream(200, "text/event-stream", {{"X-Extra", "1"}});
+  Response head = c.read_head();
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.header("content-type"), "text/event-stream");
+  EXPECT_EQ(head.header("transfer-encoding"), "chunked");
+  EXPECT_EQ(head.header("cache-control"), "no-cache");
+  EXPECT_EQ(head.header("x-accel-buffering"), "no");
+  EXPECT_EQ(head.header("x-extra"), "1");
+  EXPECT_EQ(head.header("content-length"), "");
+  // Each chunk must reach the client before the next one is even written.
+  for (int i = 0; i < 20; ++i) {
+    std::string event = "data: " + std::to_string(i) + "\n\n";
+    EXPECT_TRUE(r->write(event));
+    EXPECT_EQ(c.read_chunk(), event);
+  }
+  EXPECT_TRUE(r->write(""));  // no empty chunk: it would end the stream
+  r->end_stream();
+  EXPECT_EQ(c.read_chunk(), "");
+  EXPECT_FALSE(r->write("late"));
+  EXPECT_FALSE(r->client_gone());
+  // The connection serves the next request.
+  ASSERT_TRUE(c.send(get("/echo")));
+  EXPECT_EQ(c.read_response().status, 200);
+  EXPECT_TRUE(wait_until([&] { return server_->num_active_requests() == 0; }));
+}
+
+TEST_F(HttpServerTest, HttpOneZeroStreamEndsWithTheConnection) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send("GET /stream HTTP/1.0\r\n\r\n"));
+  auto r = pending_.pop();
+  ASSERT_TRUE(r);
+  r->start_stream(200, "text/plain");
+  r->write("abc");
+  r->write("def");
+  r->end_stream();
+  Response head = c.read_head();
+  EXPECT_EQ(head.header("transfer-encoding"), "");
+  EXPECT_EQ(head.header("connection"), "close");
+  EXPECT_TRUE(c.wait_closed());
+  EXPECT_EQ(c.read_bytes(6), "abcdef");
+}
+
+TEST_F(HttpServerTest, HeadResponseHasNoBody) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send("HEAD /pending HTTP/1.1\r\nHost: t\r\n\r\n"));
+  auto r = pending_.pop();
+  ASSERT_TRUE(r);
+  r->respond({.status = 200, .content_type = "text/plain", .headers = {}, .body = "12345"});
+  Response head = c.read_head();
+  EXPECT_EQ(head.header("content-length"), "5");
+  ASSERT_TRUE(c.send(post("/echo", "next")));
+  EXPECT_EQ(c.read_response().body, "next");  // no stray body bytes in between
+}
+
+TEST_F(HttpServerTest, StreamWrittenFromAnotherThreadKeepsOrder) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/stream")));
+  auto r = pending_.pop();
+  ASSERT_TRUE(r);
+  std::thread producer([r] {
+    r->start_stream(200, "text/plain");
+    for (int i = 0; i < 2000; ++i) r->write(std::to_string(i) + ",");
+    r->end_stream();
+  });
+  Response resp = c.read_response();
+  producer.join();
+  std::string expected;
+  for (int i = 0; i < 2000; ++i) expected += std::to_string(i) + ",";
+  EXPECT_EQ(resp.body, expected);
+}
+
+TEST_F(HttpServerTest, ClientDisconnectMidStreamFiresCallbackOnce) {
+  start();
+  auto c = std::make_unique<Client>(port());
+  ASSERT_TRUE(c->send(get("/stream")));
+  auto r = pending_.pop();
+  ASSERT_TRUE(r);
+  GoneCounter gone;
+  gone.attach(*r);
+  r->start_stream(200, "text/event-stream");
+  EXPECT_TRUE(r->write("data: a\n\n"));
+  c->read_head();
+  EXPECT_EQ(c->read_chunk(), "data: a\n\n");
+  EXPECT_FALSE(r->client_gone());
+  EXPECT_EQ(server_->num_active_requests(), 1u);
+  c->close();
+  ASSERT_TRUE(gone.wait());
+  EXPECT_TRUE(r->client_gone());
+  EXPECT_FALSE(r->write("data: b\n\n"));
+  r->end_stream();
+  std::this_thread::sleep_for(100ms);
+  EXPECT_EQ(gone.count.load(), 1);
+  EXPECT_EQ(server_->num_active_requests(), 0u);
+  EXPECT_TRUE(wait_until([&] { return server_->num_open_connections() == 0; }));
+  // Registering after the fact runs the callback at once, on this thread.
+  bool late = false;
+  r->on_client_gone([&] { late = true; });
+  EXPECT_TRUE(late);
+}
+
+TEST_F(HttpServerTest, ConnectionResetMidStreamFiresCallback) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/stream")));
+  auto r = pending_.pop();
+  ASSERT_TRUE(r);
+  GoneCounter gone;
+  gone.attach(*r);
+  r->start_stream(200, "text/event-stream");
+  c.read_head();
+  c.reset();
+  ASSERT_TRUE(gone.wait());
+  EXPECT_FALSE(r->write("x"));
+  EXPECT_EQ(gone.count.load(), 1);
+}
+
+TEST_F(HttpServerTest, DisconnectWhileResponsePendingFiresCallback) {
+  start();
+  auto c = std::make_unique<Client>(port());
+  ASSERT_TRUE(c->send(post("/pending", "{}")));
+  auto r = pending_.pop();
+  ASSERT_TRUE(r);
+  GoneCounter gone;
+  gone.attach(*r);
+  c.reset();
+  ASSERT_TRUE(gone.wait());
+  EXPECT_TRUE(r->client_gone());
+  EXPECT_EQ(server_->num_active_requests(), 0u);
+  // The handler's worker finishes later, from its own thread: a no-op.
+  std::thread([r] {
+    r->respond({.status = 200, .content_type = "application/json", .headers = {}, .body = "{}"});
+    r->start_stream(200, "text/plain");
+    EXPECT_FALSE(r->write("x"));
+    r->end_stream();
+  }).join();
+  EXPECT_EQ(gone.count.load(), 1);
+}
+
+TEST_F(HttpServerTest, CallbackIsNotRunAfterTheResponseCompleted) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/pending")));
+  auto r = pending_.pop();
+  ASSERT_TRUE(r);
+  GoneCounter gone;
+  gone.attach(*r);
+  r->respond({.status = 204, .content_type = "", .headers = {}, .body = ""});
+  EXPECT_EQ(c.read_response().status, 204);
+  EXPECT_TRUE(wait_until([&] { return server_->num_active_requests() == 0; }));
+  c.close();
+  EXPECT_TRUE(wait_until([&] { return server_->num_open_connections() == 0; }));
+  EXPECT_EQ(gone.count.load(), 0);
+  EXPECT_FALSE(r->client_gone());
+}
+
+TEST_F(HttpServerTest, ResponderUsedFromManyThreadsAfterTheClientLeft) {
+  start();
+  std::vector<std::shared_ptr<Responder>> responders;
+  for (int i = 0; i < 8; ++i) {
+    Client c(port());
+    ASSERT_TRUE(c.send(get("/pending")));
+    responders.push_back(pending_.pop());
+    ASSERT_TRUE(responders.back());
+  }  // every client has gone
+  ASSERT_TRUE(wait_until([&] { return server_->num_open_connections() == 0; }));
+  std::vector<std::thread> threads;
+  for (auto& r : responders) {
+    threads.emplace_back([r] {
+      for (int i = 0; i < 100; ++i) {
+        r->start_stream(200, "text/plain");
+        r->write("data");
+        r->end_stream();
+        r->respond({});
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  for (auto& r : responders) EXPECT_TRUE(r->client_gone());
+}
+
+TEST_F(HttpServerTest, ResponderOutlivesTheServer) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/pending")));
+  auto r = pending_.pop();
+  ASSERT_TRUE(r);
+  GoneCounter gone;
+  gone.attach(*r);
+  server_.reset();
+  EXPECT_EQ(gone.count.load(), 1);
+  EXPECT_TRUE(r->client_gone());
+  EXPECT_FALSE(r->write("x"));
+  r->respond({});
+}
+
+TEST_F(HttpServerTest, ClientNotReadingCountsAsGone) {
+  HttpServerOptions options;
+  options.max_pending_write_bytes = 256u << 10;
+  start(options);
+  Client c(port());
+  c.set_receive_buffer(4096);
+  ASSERT_TRUE(c.send(get("/stream")));
+  auto r = pending_.pop();
+  ASSERT_TRUE(r);
+  GoneCounter gone;
+  gone.attach(*r);
+  r->start_stream(200, "text/plain");
+  std::string chunk(16384, 'z');
+  // The kernel's socket buffers take some megabytes; after that the queue must hit the limit.
+  bool refused = false;
+  for (int i = 0; i < 100000 && !refused; ++i) refused = !r->write(chunk);
+  EXPECT_TRUE(refused);
+  ASSERT_TRUE(gone.wait());
+  EXPECT_TRUE(r->client_gone());
+  EXPECT_TRUE(wait_until([&] { return server_->num_open_connections() == 0; }));
+}
+
+TEST_F(HttpServerTest, WriteTimeoutCountsAsGone) {
+  HttpServerOptions options;
+  options.write_timeout = 300ms;
+  options.max_pending_write_bytes = size_t{1} << 30;  // so that only the timeout can trigger
+  start(options);
+  Client c(port());
+  c.set_receive_buffer(4096);
+  ASSERT_TRUE(c.send(get("/stream")));
+  auto r = pending_.pop();
+  ASSERT_TRUE(r);
+  GoneCounter gone;
+  gone.attach(*r);
+  r->start_stream(200, "text/plain");
+  // More than loopback socket buffers hold (a few MiB), so that a write stalls.
+  std::string chunk(65536, 'w');
+  for (int i = 0; i < 512; ++i) ASSERT_TRUE(r->write(chunk));
+  ASSERT_TRUE(gone.wait());
+  EXPECT_FALSE(r->write(chunk));
+  EXPECT_EQ(gone.count.load(), 1);
+}
+
+TEST_F(HttpServerTest, StopAcceptingLetsAStreamFinishAndRefusesNewConnections) {
+  start();
+  Client idle(port());
+  ASSERT_TRUE(idle.send(get("/echo")));
+  EXPECT_EQ(idle.read_response().status, 200);
+  Client streaming(port());
+  ASSERT_TRUE(streaming.send(get("/stream")));
+  auto r = pending_.pop();
+  ASSERT_TRUE(r);
+  r->start_stream(200, "text/event-stream");
+  EXPECT_TRUE(r->write("one"));
+  streaming.read_head();
+  EXPECT_EQ(streaming.read_chunk(), "one");
+
+  server_->stop_accepting();
+  Client refused(port());
+  EXPECT_FALSE(refused.connected());
+  EXPECT_EQ(refused.connect_errno(), ECONNREFUSED);
+  EXPECT_TRUE(idle.wait_closed());
+
+  EXPECT_TRUE(r->write("two"));
+  EXPECT_EQ(streaming.read_chunk(), "two");
+  r->end_stream();
+  EXPECT_EQ(streaming.read_chunk(), "");
+  EXPECT_TRUE(streaming.wait_closed());
+  streaming.close();
+  EXPECT_FALSE(r->client_gone());
+  EXPECT_TRUE(wait_until([&] { return server_->num_open_connections() == 0; }));
+  EXPECT_EQ(server_->num_active_requests(), 0u);
+}
+
+TEST_F(HttpServerTest, StopAcceptingLetsAPendingResponseFinish) {
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/pending")));
+  auto r = pending_.pop();
+  ASSERT_TRUE(r);
+  server_->stop_accepting();
+  r->respond({.status = 200, .content_type = "text/plain", .headers = {}, .body = "done"});
+  Response resp = c.read_response();
+  EXPECT_EQ(resp.body, "done");
+  EXPECT_TRUE(c.wait_closed());
+}
+
+TEST_F(HttpServerTest, StopClosesOpenStreams) {
+  start();
+  std::vector<std::unique_ptr<Client>> clients;
+  std::vector<std::shared_ptr<Responder>> responders;
+  GoneCounter gone;
+  for (int i = 0; i < 5; ++i) {
+    clients.push_back(std::make_unique<Client>(port()));
+    ASSERT_TRUE(clients.back()->send(get("/stream")));
+    responders.push_back(pending_.pop());
+    ASSERT_TRUE(responders.back());
+    gone.attach(*responders.back());
+    responders.back()->start_stream(200, "text/event-stream");
+    responders.back()->write("hello");
+    clients.back()->read_head();
+    EXPECT_EQ(clients.back()->read_chunk(), "hello");
+  }
+  Client idle(port());
+  ASSERT_TRUE(idle.send(get("/echo")));
+  EXPECT_EQ(idle.read_response().status, 200);
+
+  server_->stop();
+  EXPECT_EQ(gone.count.load(), 5);
+  for (auto& r : responders) {
+    EXPECT_TRUE(r->client_gone());
+    EXPECT_FALSE(r->write("x"));
+  }
+  for (auto& c : clients) EXPECT_TRUE(c->wait_closed());
+  EXPECT_TRUE(idle.wait_closed());
+  EXPECT_EQ(server_->num_open_connections(), 0u);
+  EXPECT_EQ(server_->num_active_requests(), 0u);
+  server_->stop();  // twice is fine
+  server_.reset();
+}
+
+TEST_F(HttpServerTest, DestroyWithoutStartOrStop) {
+  HttpServer unstarted({.host = "127.0.0.1", .port = 0}, [](HttpRequest&&, auto) {});
+  EXPECT_NE(unstarted.port(), 0);
+  start();
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/pending")));
+  ASSERT_TRUE(pending_.pop());
+  server_.reset();  // with a request in flight and no stop() call
+}
+
+TEST_F(HttpServerTest, BindFailureNamesTheAddress) {
+  start();
+  try {
+    HttpServer clash({.host = "127.0.0.1", .port = port()}, [](HttpRequest&&, auto) {});
+    FAIL() << "binding a used port succeeded";
+  } catch (const Error& e) {
+    EXPECT_NE(std::string(e.what()).find(std::to_string(port())), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(HttpServerTest, ConnectionsBeyondTheLimitAreClosed) {
+  HttpServerOptions options;
+  options.max_connections = 2;
+  start(options);
+  Client a(port()), b(port());
+  ASSERT_TRUE(a.send(get("/echo")));
+  ASSERT_TRUE(b.send(get("/echo")));
+  EXPECT_EQ(a.read_response().status, 200);
+  EXPECT_EQ(b.read_response().status, 200);
+  Client c(port());
+  c.send(get("/echo"));
+  EXPECT_TRUE(c.wait_closed());
+  EXPECT_EQ(num_handled_.load(), 2);
+}
+
+TEST_F(HttpServerTest, ThousandConcurrentStreams) {
+  constexpr int kNumClients = 1000;
+  constexpr int kNumChunks = 5;
+  HttpServerOptions options;
+  options.num_io_threads = 2;
+  start(options);
+  std::vector<std::unique_ptr<Client>> clients;
+  for (int i = 0; i < kNumClients; ++i) {
+    clients.push_back(std::make_unique<Client>(port()));
+    ASSERT_TRUE(clients.back()->connected())
+        << i << ": " << std::strerror(clients.back()->connect_errno());
+    ASSERT_TRUE(clients.back()->send(get("/stream/" + std::to_string(i))));
+  }
+  std::vector<std::pair<std::shared_ptr<Responder>, std::string>> streams;
+  for (int i = 0; i < kNumClients; ++i) {
+    HttpRequest req;
+    auto r = pending_.pop(&req);
+    ASSERT_TRUE(r) << "only " << i << " requests arrived";
+    streams.emplace_back(r, req.path);
+  }
+  EXPECT_EQ(server_->num_active_requests(), static_cast<size_t>(kNumClients));
+  EXPECT_EQ(server_->num_open_connections(), static_cast<size_t>(kNumClients));
+  // All streams are open at once; the producer interleaves their chunks.
+  std::thread producer([&] {
+    for (auto& [r, path] : streams) r->start_stream(200, "text/event-stream");
+    for (int k = 0; k < kNumChunks; ++k) {
+      for (auto& [r, path] : streams) r->write(path + ":" + std::to_string(k) + "\n");
+    }
+    for (auto& [r, path] : streams) r->end_stream();
+  });
+  for (int i = 0; i < kNumClients; ++i) {
+    Response resp = clients[i]->read_response();
+    std::string expected;
+    for (int k = 0; k < kNumChunks; ++k) {
+      expected += "/stream/" + std::to_string(i) + ":" + std::to_string(k) + "\n";
+    }
+    ASSERT_EQ(resp.body, expected) << "client " << i;
+  }
+  producer.join();
+  EXPECT_TRUE(wait_until([&] { return server_->num_active_requests() == 0; }));
+  clients.clear();
+  EXPECT_TRUE(wait_until([&] { return server_->num_open_connections() == 0; }))
+      << server_->num_open_connections() << " connections still open";
+}
+
+}  // namespace
+}  // namespace pareto::server
