@@ -1,0 +1,71 @@
+// Chat templates: the Jinja2 programs (tokenizer.chat_template in GGUF metadata or a
+// --chat-template file) that turn a list of chat messages into a prompt. Our own interpreter of
+// the Jinja2 subset real templates use, rendering as Jinja2 3.1 does when configured like
+// Hugging Face transformers (trim_blocks, lstrip_blocks, HF tojson, raise_exception,
+// strftime_now). The supported subset is documented in docs/chat_templates.md.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "base/error.h"
+
+namespace pareto {
+
+namespace chat_template {
+struct Compiled;
+}
+
+struct ChatTemplateInputs {
+  // Array of {role, content} (content: string, array of parts, or null); may carry tool_calls,
+  // tool_call_id, name...
+  nlohmann::json messages = nlohmann::json::array();
+  bool add_generation_prompt = true;
+  std::string bos_token, eos_token;
+  // Extra top-level variables (tools, documents, enable_thinking, ...). messages,
+  // add_generation_prompt, bos_token and eos_token take precedence over keys of the same name.
+  nlohmann::json extra = nlohmann::json::object();
+};
+
+// A render-time error: a template's raise_exception(msg) (what() is exactly msg, raised() is
+// true), or an evaluation error ("chat template: line L, column C: ...", raised() false), or a
+// resource guard (output size, step or recursion limit).
+class ChatTemplateError : public Error {
+ public:
+  ChatTemplateError(const std::string& message, bool raised) : Error(message), raised_(raised) {}
+  bool raised() const { return raised_; }
+
+ private:
+  bool raised_;
+};
+
+class ChatTemplate {
+ public:
+  using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+  // Parses once; throws pareto::Error ("chat template: line L, column C: ...") on a syntax error.
+  explicit ChatTemplate(std::string source);
+  ~ChatTemplate();
+  ChatTemplate(ChatTemplate&&) noexcept;
+  ChatTemplate& operator=(ChatTemplate&&) noexcept;
+
+  // Renders; thread-safe (a render only reads the parsed template). Throws ChatTemplateError.
+  std::string render(const ChatTemplateInputs& inputs) const;
+
+  // The clock strftime_now() reads (default: the system clock, local time). Tests fix it.
+  void set_clock(Clock clock);
+
+  const std::string& source() const;
+
+  // The ChatML template used when a GGUF file has no tokenizer.chat_template.
+  static const char* default_chatml();
+
+ private:
+  std::unique_ptr<chat_template::Compiled> compiled_;
+};
+
+}  // namespace pareto
