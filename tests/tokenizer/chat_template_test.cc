@@ -79,7 +79,8 @@ TEST(ChatTemplateReference, EveryCaseMatchesJinja2) {
   std::vector<std::string> files;
   for (const auto& entry : std::filesystem::directory_iterator(dir)) {
     const std::string path = entry.path().string();
-    if (path.size() > 11 && path.compare(path.size() - 11, 11, ".cases.json") == 0) files.push_back(path);
+    if (path.size() > 11 && path.compare(path.size() - 11, 11, ".cases.json") == 0)
+      files.push_back(path);
   }
   std::sort(files.begin(), files.end());
   ASSERT_EQ(files.size(), 8u) << dir;
@@ -141,52 +142,67 @@ TEST(ChatTemplateJinja, SnippetsMatchJinja2) {
 
 TEST(ChatTemplate, WhitespaceControl) {
   EXPECT_EQ(render("{% if true %}\n  a\n{% endif %}\n"), "  a\n");
-  EXPECT_EQ(render("  {% if true %}x{% endif %}"), "x");                // lstrip_blocks
-  EXPECT_EQ(render("  {%+ if true %}x{% endif %}"), "  x");             // + keeps the indent
-  EXPECT_EQ(render("{% if true +%}\nx{% endif %}"), "\nx");             // + keeps the newline
-  EXPECT_EQ(render("a \n {{- 'b' -}} \n c"), "abc");                    // - on print tags
-  EXPECT_EQ(render("  {{ 'x' }}"), "  x");                              // print tags keep indent
-  EXPECT_EQ(render("a {# note #}\nb"), "a b");                          // comments trim too
+  EXPECT_EQ(render("  {% if true %}x{% endif %}"), "x");     // lstrip_blocks
+  EXPECT_EQ(render("  {%+ if true %}x{% endif %}"), "  x");  // + keeps the indent
+  EXPECT_EQ(render("{% if true +%}\nx{% endif %}"), "\nx");  // + keeps the newline
+  EXPECT_EQ(render("a \n {{- 'b' -}} \n c"), "abc");         // - on print tags
+  EXPECT_EQ(render("  {{ 'x' }}"), "  x");                   // print tags keep indent
+  EXPECT_EQ(render("a {# note #}\nb"), "a b");               // comments trim too
   EXPECT_EQ(render("{% raw %}{{ x }}{% endraw %}"), "{{ x }}");
 }
 
 TEST(ChatTemplate, LoopVariables) {
-  EXPECT_EQ(render("{% for x in 'abc' %}{{ loop.index }}{{ loop.revindex0 }}{% if loop.first %}F{% endif %}"
-                   "{% if loop.last %}L{% endif %}{% endfor %}"),
-            "12F2130L");
-  EXPECT_EQ(render("{% for x in [1, 2, 3] %}{{ loop.previtem is defined }}-{{ loop.nextitem }};{% endfor %}"),
+  EXPECT_EQ(
+      render(
+          "{% for x in 'abc' %}{{ loop.index }}{{ loop.revindex0 }}{% if loop.first %}F{% endif %}"
+          "{% if loop.last %}L{% endif %}{% endfor %}"),
+      "12F2130L");
+  EXPECT_EQ(render("{% for x in [1, 2, 3] %}{{ loop.previtem is defined }}-{{ loop.nextitem }};{% "
+                   "endfor %}"),
             "False-2;True-3;True-;");
   EXPECT_EQ(render("{% for x in [1, 2, 3, 4] if x > 1 %}{{ loop.length }}{% endfor %}"), "333");
 }
 
 TEST(ChatTemplate, NamespaceCarriesValuesOutOfLoops) {
-  EXPECT_EQ(render("{% set ns = namespace(n=0) %}{% set plain = 0 %}{% for i in range(3) %}"
-                   "{% set ns.n = ns.n + i %}{% set plain = plain + i %}{% endfor %}{{ ns.n }} {{ plain }}"),
-            "3 0");
+  EXPECT_EQ(
+      render(
+          "{% set ns = namespace(n=0) %}{% set plain = 0 %}{% for i in range(3) %}"
+          "{% set ns.n = ns.n + i %}{% set plain = plain + i %}{% endfor %}{{ ns.n }} {{ plain }}"),
+      "3 0");
   EXPECT_TRUE(contains(render_error("{% set d = {} %}{% set d.x = 1 %}"), "namespace"));
 }
 
 TEST(ChatTemplate, MacrosWithDefaultsAndCaller) {
-  EXPECT_EQ(render("{% macro f(a, b=2, c='c') %}{{ a }}{{ b }}{{ c }}{% endmacro %}{{ f(1) }}|{{ f(1, c=3) }}"),
+  EXPECT_EQ(render("{% macro f(a, b=2, c='c') %}{{ a }}{{ b }}{{ c }}{% endmacro %}{{ f(1) }}|{{ "
+                   "f(1, c=3) }}"),
             "12c|123");
-  EXPECT_EQ(render("{% macro m() %}({{ caller() }}){% endmacro %}{% call m() %}in{% endcall %}"), "(in)");
-  EXPECT_EQ(render("{% macro v() %}{{ varargs|length }}{{ kwargs.k }}{% endmacro %}{{ v(1, 2, k='x') }}"), "2x");
+  EXPECT_EQ(render("{% macro m() %}({{ caller() }}){% endmacro %}{% call m() %}in{% endcall %}"),
+            "(in)");
+  EXPECT_EQ(
+      render("{% macro v() %}{{ varargs|length }}{{ kwargs.k }}{% endmacro %}{{ v(1, 2, k='x') }}"),
+      "2x");
 }
 
 TEST(ChatTemplate, FiltersAndTests) {
-  EXPECT_EQ(render("{{ [{'r': 'u'}, {'r': 'a'}]|selectattr('r', 'equalto', 'u')|list|length }}"), "1");
+  EXPECT_EQ(render("{{ [{'r': 'u'}, {'r': 'a'}]|selectattr('r', 'equalto', 'u')|list|length }}"),
+            "1");
   EXPECT_EQ(render("{{ {'a': 'é'}|tojson }}"), "{\"a\": \"é\"}");
   EXPECT_EQ(render("{{ {'a': [1]}|tojson(indent=2) }}"), "{\n  \"a\": [\n    1\n  ]\n}");
-  EXPECT_EQ(render("{{ x is defined }}{{ x is not defined }}{{ 3 is divisibleby 3 }}"), "FalseTrueTrue");
-  EXPECT_EQ(render("{{ '  a  '|trim }}{{ 'ab'|upper }}{{ none|default('d') }}{{ nothing|default('d') }}"), "aABNoned");
+  EXPECT_EQ(render("{{ x is defined }}{{ x is not defined }}{{ 3 is divisibleby 3 }}"),
+            "FalseTrueTrue");
+  EXPECT_EQ(
+      render("{{ '  a  '|trim }}{{ 'ab'|upper }}{{ none|default('d') }}{{ nothing|default('d') }}"),
+      "aABNoned");
   EXPECT_TRUE(contains(render_error("{{ 1|nosuchfilter }}"), "no filter named 'nosuchfilter'"));
   EXPECT_TRUE(contains(render_error("{{ 1 is nosuchtest }}"), "no test named 'nosuchtest'"));
 }
 
 TEST(ChatTemplate, Slicing) {
-  EXPECT_EQ(render("{{ 'abcdef'[::-1] }} {{ 'abcdef'[1:] }} {{ 'abcdef'[::2] }} {{ 'abcdef'[-2:] }}"),
-            "fedcba bcdef ace ef");
-  EXPECT_EQ(render("{{ [1, 2, 3][1:] }} {{ [1, 2, 3][:-1] }} {{ [1, 2, 3][::-1] }}"), "[2, 3] [1, 2] [3, 2, 1]");
+  EXPECT_EQ(
+      render("{{ 'abcdef'[::-1] }} {{ 'abcdef'[1:] }} {{ 'abcdef'[::2] }} {{ 'abcdef'[-2:] }}"),
+      "fedcba bcdef ace ef");
+  EXPECT_EQ(render("{{ [1, 2, 3][1:] }} {{ [1, 2, 3][:-1] }} {{ [1, 2, 3][::-1] }}"),
+            "[2, 3] [1, 2] [3, 2, 1]");
   EXPECT_EQ(render("{{ 'Grüße'[2:4] }}"), "üß");
 }
 
@@ -195,17 +211,21 @@ TEST(ChatTemplate, GenerationBlockRendersItsBody) {
 }
 
 TEST(ChatTemplate, ExtraVariablesAndFixedInputs) {
-  const std::string source = "{{ enable_thinking }}|{{ tools|length }}|{{ bos_token }}|{{ add_generation_prompt }}";
-  EXPECT_EQ(render(source, {{"enable_thinking", false}, {"tools", json::array({1, 2})}, {"bos_token", "<s>"}}),
-            "False|2|<s>|False");
+  const std::string source =
+      "{{ enable_thinking }}|{{ tools|length }}|{{ bos_token }}|{{ add_generation_prompt }}";
+  EXPECT_EQ(
+      render(source,
+             {{"enable_thinking", false}, {"tools", json::array({1, 2})}, {"bos_token", "<s>"}}),
+      "False|2|<s>|False");
 }
 
 TEST(ChatTemplate, DefaultChatml) {
   ChatTemplate t(ChatTemplate::default_chatml());
   ChatTemplateInputs in;
-  in.messages = json::array({{{"role", "system"}, {"content", "S"}},
-                             {{"role", "user"}, {"content", json::array({{{"type", "text"}, {"text", "Hi"}}})}},
-                             {{"role", "assistant"}, {"content", nullptr}}});
+  in.messages = json::array(
+      {{{"role", "system"}, {"content", "S"}},
+       {{"role", "user"}, {"content", json::array({{{"type", "text"}, {"text", "Hi"}}})}},
+       {{"role", "assistant"}, {"content", nullptr}}});
   EXPECT_EQ(t.render(in),
             "<|im_start|>system\nS<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n"
             "<|im_start|>assistant\n<|im_end|>\n<|im_start|>assistant\n");
@@ -291,7 +311,8 @@ TEST(ChatTemplateGuards, UnboundedRecursionIsRefused) {
 
 TEST(ChatTemplateGuards, OutputGrowthIsCapped) {
   const std::string e = render_error(
-      "{% set ns = namespace(s='xxxxxxxx') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s %}{% endfor %}");
+      "{% set ns = namespace(s='xxxxxxxx') %}{% for i in range(64) %}{% set ns.s = ns.s ~ ns.s "
+      "%}{% endfor %}");
   EXPECT_TRUE(contains(e, "exceeds")) << e;
   EXPECT_TRUE(contains(render_error("{{ 'x' * 100000000000 }}"), "exceeds"));
   EXPECT_TRUE(contains(render_error("{{ range(1000000000)|length }}"), "range too big"));
@@ -307,17 +328,21 @@ TEST(ChatTemplateGuards, DeepNestingIsASyntaxError) {
 
 TEST(ChatTemplateGuards, SelfReferentialValuesDoNotHangOrLeak) {
   EXPECT_TRUE(contains(render_error("{% set a = [] %}{% do a.append(a) %}{{ a }}"), "too deeply"));
-  EXPECT_TRUE(contains(render_error("{% set a = [] %}{% do a.append(a) %}{{ a|tojson }}"), "too deeply"));
+  EXPECT_TRUE(
+      contains(render_error("{% set a = [] %}{% do a.append(a) %}{{ a|tojson }}"), "too deeply"));
   EXPECT_EQ(render("{% set a = [] %}{% do a.append(a) %}{{ a|length }}"), "1");
 }
 
 TEST(ChatTemplateGuards, StoredClosuresCannotOutliveTheirFrame) {
-  EXPECT_TRUE(contains(render_error("{% set ns = namespace() %}{% for i in [1] %}{% set ns.c = loop.cycle %}"
-                                    "{% endfor %}{{ ns.c('a') }}"),
-                       "after its loop"));
-  EXPECT_TRUE(contains(render_error("{% set ns = namespace() %}{% macro keep() %}{% set ns.c = caller %}{% endmacro %}"
-                                    "{% call keep() %}x{% endcall %}{{ ns.c() }}"),
-                       "after its call block"));
+  EXPECT_TRUE(contains(
+      render_error("{% set ns = namespace() %}{% for i in [1] %}{% set ns.c = loop.cycle %}"
+                   "{% endfor %}{{ ns.c('a') }}"),
+      "after its loop"));
+  EXPECT_TRUE(contains(
+      render_error(
+          "{% set ns = namespace() %}{% macro keep() %}{% set ns.c = caller %}{% endmacro %}"
+          "{% call keep() %}x{% endcall %}{{ ns.c() }}"),
+      "after its call block"));
 }
 
 }  // namespace

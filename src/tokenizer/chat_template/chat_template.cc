@@ -35,9 +35,13 @@ ChatTemplate::~ChatTemplate() = default;
 ChatTemplate::ChatTemplate(ChatTemplate&&) noexcept = default;
 ChatTemplate& ChatTemplate::operator=(ChatTemplate&&) noexcept = default;
 
-void ChatTemplate::set_clock(Clock clock) { compiled_->clock = std::move(clock); }
+void ChatTemplate::set_clock(Clock clock) {
+  compiled_->clock = std::move(clock);
+}
 
-const std::string& ChatTemplate::source() const { return compiled_->source; }
+const std::string& ChatTemplate::source() const {
+  return compiled_->source;
+}
 
 std::string ChatTemplate::render(const ChatTemplateInputs& inputs) const {
   chat_template::Interpreter in(compiled_->map, compiled_->limits);

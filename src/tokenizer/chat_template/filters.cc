@@ -11,15 +11,22 @@ namespace pareto::chat_template {
 
 namespace {
 
-std::string input_str(const Value& v) { return to_str(v); }
+std::string input_str(const Value& v) {
+  return to_str(v);
+}
 
 int64_t length_of(Interpreter& in, const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kUndefined: return 0;
-    case Value::Kind::kString: return static_cast<int64_t>(utf8_length(v.as_string()));
-    case Value::Kind::kList: return static_cast<int64_t>(v.as_list()->items.size());
-    case Value::Kind::kDict: return static_cast<int64_t>(v.as_dict()->size());
-    default: in.fail(std::string("object of type '") + v.type_name() + "' has no len()");
+    case Value::Kind::kUndefined:
+      return 0;
+    case Value::Kind::kString:
+      return static_cast<int64_t>(utf8_length(v.as_string()));
+    case Value::Kind::kList:
+      return static_cast<int64_t>(v.as_list()->items.size());
+    case Value::Kind::kDict:
+      return static_cast<int64_t>(v.as_dict()->size());
+    default:
+      in.fail(std::string("object of type '") + v.type_name() + "' has no len()");
   }
 }
 
@@ -45,7 +52,13 @@ Value f_abs(Interpreter& in, const Value& v, CallArgs&) {
   in.fail(std::string("bad operand type for abs(): '") + v.type_name() + "'");
 }
 
-Value f_attr(Interpreter& in, const Value& v, CallArgs& a) { return in.getattr(v, arg_str(a, 0, "name", "")); }
+// Attributes only (methods, namespace members), never dict items: Jinja2's attr filter.
+Value f_attr(Interpreter& in, const Value& v, CallArgs& a) {
+  const std::string name = arg_str(a, 0, "name", "");
+  if (has_method(v, name) || (v.is_dict() && v.as_dict()->is_namespace)) return in.getattr(v, name);
+  return Value::undefined(std::string("'") + v.type_name() + " object' has no attribute '" + name +
+                          "'");
+}
 
 Value f_capitalize(Interpreter&, const Value& v, CallArgs&) {
   std::string s = str_lower(input_str(v));
@@ -61,7 +74,9 @@ Value f_center(Interpreter& in, const Value& v, CallArgs& a) {
   return r;
 }
 
-Value f_length(Interpreter& in, const Value& v, CallArgs&) { return Value(length_of(in, v)); }
+Value f_length(Interpreter& in, const Value& v, CallArgs&) {
+  return Value(length_of(in, v));
+}
 
 Value f_default(Interpreter&, const Value& v, CallArgs& a) {
   const bool boolean = arg_bool(a, 1, "boolean", false);
@@ -94,12 +109,23 @@ Value f_escape(Interpreter&, const Value& v, CallArgs&) {
   std::string out;
   for (char c : input_str(v)) {
     switch (c) {
-      case '&': out += "&amp;"; break;
-      case '<': out += "&lt;"; break;
-      case '>': out += "&gt;"; break;
-      case '"': out += "&#34;"; break;
-      case '\'': out += "&#39;"; break;
-      default: out += c;
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&#34;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
     }
   }
   return Value(out);
@@ -224,12 +250,24 @@ Value f_join(Interpreter& in, const Value& v, CallArgs& a) {
   return Value(out);
 }
 
-Value f_list(Interpreter& in, const Value& v, CallArgs&) { return make_list(in, in.iterate(v)); }
-Value f_lower(Interpreter&, const Value& v, CallArgs&) { return Value(str_lower(input_str(v))); }
-Value f_upper(Interpreter&, const Value& v, CallArgs&) { return Value(str_upper(input_str(v))); }
-Value f_safe(Interpreter&, const Value& v, CallArgs&) { return v; }
-Value f_string(Interpreter&, const Value& v, CallArgs&) { return v.is_string() ? v : Value(to_str(v)); }
-Value f_pprint(Interpreter&, const Value& v, CallArgs&) { return Value(to_repr(v)); }
+Value f_list(Interpreter& in, const Value& v, CallArgs&) {
+  return make_list(in, in.iterate(v));
+}
+Value f_lower(Interpreter&, const Value& v, CallArgs&) {
+  return Value(str_lower(input_str(v)));
+}
+Value f_upper(Interpreter&, const Value& v, CallArgs&) {
+  return Value(str_upper(input_str(v)));
+}
+Value f_safe(Interpreter&, const Value& v, CallArgs&) {
+  return v;
+}
+Value f_string(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_string() ? v : Value(to_str(v));
+}
+Value f_pprint(Interpreter&, const Value& v, CallArgs&) {
+  return Value(to_repr(v));
+}
 
 Value f_map(Interpreter& in, const Value& v, CallArgs& a) {
   std::vector<Value> out;
@@ -259,7 +297,8 @@ Value min_max(Interpreter& in, const Value& v, CallArgs& a, bool want_max) {
   const bool cs = arg_bool(a, 0, "case_sensitive", false);
   const Value attribute = arg(a, 1, "attribute", Value::none());
   const std::vector<Value> items = in.iterate(v);
-  if (items.empty()) return Value::undefined(std::string("No aggregated item, sequence was empty."));
+  if (items.empty())
+    return Value::undefined(std::string("No aggregated item, sequence was empty."));
   size_t best = 0;
   for (size_t i = 1; i < items.size(); ++i) {
     const Value ki = sort_key(in, items[i], attribute, cs);
@@ -268,8 +307,12 @@ Value min_max(Interpreter& in, const Value& v, CallArgs& a, bool want_max) {
   }
   return items[best];
 }
-Value f_max(Interpreter& in, const Value& v, CallArgs& a) { return min_max(in, v, a, true); }
-Value f_min(Interpreter& in, const Value& v, CallArgs& a) { return min_max(in, v, a, false); }
+Value f_max(Interpreter& in, const Value& v, CallArgs& a) {
+  return min_max(in, v, a, true);
+}
+Value f_min(Interpreter& in, const Value& v, CallArgs& a) {
+  return min_max(in, v, a, false);
+}
 
 Value select_impl(Interpreter& in, const Value& v, CallArgs& a, bool by_attr, bool keep) {
   std::vector<Value> out;
@@ -285,8 +328,9 @@ Value select_impl(Interpreter& in, const Value& v, CallArgs& a, bool by_attr, bo
     test = a.positional[next++].as_string();
   }
   CallArgs rest;
-  rest.positional.assign(a.positional.begin() + static_cast<std::ptrdiff_t>(std::min(next, a.positional.size())),
-                         a.positional.end());
+  rest.positional.assign(
+      a.positional.begin() + static_cast<std::ptrdiff_t>(std::min(next, a.positional.size())),
+      a.positional.end());
   rest.keyword = a.keyword;
   for (const auto& item : in.iterate(v)) {
     const Value x = by_attr ? in.get_path(item, attribute) : item;
@@ -301,14 +345,23 @@ Value select_impl(Interpreter& in, const Value& v, CallArgs& a, bool by_attr, bo
   }
   return make_list(in, std::move(out));
 }
-Value f_select(Interpreter& in, const Value& v, CallArgs& a) { return select_impl(in, v, a, false, true); }
-Value f_reject(Interpreter& in, const Value& v, CallArgs& a) { return select_impl(in, v, a, false, false); }
-Value f_selectattr(Interpreter& in, const Value& v, CallArgs& a) { return select_impl(in, v, a, true, true); }
-Value f_rejectattr(Interpreter& in, const Value& v, CallArgs& a) { return select_impl(in, v, a, true, false); }
+Value f_select(Interpreter& in, const Value& v, CallArgs& a) {
+  return select_impl(in, v, a, false, true);
+}
+Value f_reject(Interpreter& in, const Value& v, CallArgs& a) {
+  return select_impl(in, v, a, false, false);
+}
+Value f_selectattr(Interpreter& in, const Value& v, CallArgs& a) {
+  return select_impl(in, v, a, true, true);
+}
+Value f_rejectattr(Interpreter& in, const Value& v, CallArgs& a) {
+  return select_impl(in, v, a, true, false);
+}
 
 Value f_replace(Interpreter& in, const Value& v, CallArgs& a) {
   const Value count = arg(a, 2, "count", Value::none());
-  return Value(str_replace(in, input_str(v), to_str(arg(a, 0, "old", Value(""))), to_str(arg(a, 1, "new", Value(""))),
+  return Value(str_replace(in, input_str(v), to_str(arg(a, 0, "old", Value(""))),
+                           to_str(arg(a, 1, "new", Value(""))),
                            count.is_number() ? count.to_int() : -1));
 }
 
@@ -328,7 +381,8 @@ Value f_round(Interpreter& in, const Value& v, CallArgs& a) {
   const std::string method = arg_str(a, 1, "method", "common");
   if (!v.is_number()) in.fail(std::string("round: a number is required, not ") + v.type_name());
   if (method == "common" && !v.is_float()) return Value(v.to_int());
-  const double scale = std::pow(10.0, static_cast<double>(std::clamp<int64_t>(precision, -300, 300)));
+  const double scale =
+      std::pow(10.0, static_cast<double>(std::clamp<int64_t>(precision, -300, 300)));
   const double x = v.to_double() * scale;
   double r;
   if (method == "common") {
@@ -397,7 +451,7 @@ Value f_tojson(Interpreter& in, const Value& v, CallArgs& a) {
   } else if (!indent.is_none() && !indent.is_undefined()) {
     in.fail("tojson: indent must be an integer or a string");
   }
-  if (o.indent >= 0 || o.indent_is_string) o.item_separator = ",";
+  if (o.indent >= 0 || o.indent_is_string) o.item_separator.pop_back();  // ", " -> ","
   const Value seps = arg(a, 2, "separators", Value::none());
   if (seps.is_list()) {
     const auto& items = seps.as_list()->items;
@@ -524,28 +578,6 @@ FilterFn find_filter(std::string_view name) {
   const auto& r = registry();
   const auto it = r.find(name);
   return it == r.end() ? nullptr : it->second;
-}
-
-Value arg(const CallArgs& args, size_t index, std::string_view name, Value fallback) {
-  const Value* v = args.get(index, name);
-  return v ? *v : fallback;
-}
-
-std::string arg_str(const CallArgs& args, size_t index, std::string_view name, const std::string& fallback) {
-  const Value* v = args.get(index, name);
-  return v && !v->is_undefined() ? to_str(*v) : fallback;
-}
-
-int64_t arg_int(Interpreter& in, const CallArgs& args, size_t index, std::string_view name, int64_t fallback) {
-  const Value* v = args.get(index, name);
-  if (!v || v->is_undefined() || v->is_none()) return fallback;
-  if (v->is_int() || v->is_bool()) return v->to_int();
-  in.fail(std::string("'") + v->type_name() + "' object cannot be interpreted as an integer");
-}
-
-bool arg_bool(const CallArgs& args, size_t index, std::string_view name, bool fallback) {
-  const Value* v = args.get(index, name);
-  return v ? v->truthy() : fallback;
 }
 
 }  // namespace pareto::chat_template

@@ -32,7 +32,9 @@ Value g_range(Interpreter& in, CallArgs& a) {
   // Count without overflow: the distance in unsigned arithmetic.
   uint64_t count = 0;
   if (step > 0 && start < stop) {
-    count = (static_cast<uint64_t>(stop) - static_cast<uint64_t>(start) - 1) / static_cast<uint64_t>(step) + 1;
+    count = (static_cast<uint64_t>(stop) - static_cast<uint64_t>(start) - 1) /
+                static_cast<uint64_t>(step) +
+            1;
   } else if (step < 0 && start > stop) {
     const uint64_t mag = step == INT64_MIN ? (uint64_t{1} << 63) : static_cast<uint64_t>(-step);
     count = (static_cast<uint64_t>(start) - static_cast<uint64_t>(stop) - 1) / mag + 1;
@@ -55,7 +57,8 @@ Value fill_dict(Interpreter& in, CallArgs& a, bool is_namespace) {
   Dict* d = in.new_dict();
   d->is_namespace = is_namespace;
   for (const auto& v : a.positional) {
-    if (!v.is_dict()) in.fail(std::string(is_namespace ? "namespace" : "dict") + "() expects a mapping");
+    if (!v.is_dict())
+      in.fail(std::string(is_namespace ? "namespace" : "dict") + "() expects a mapping");
     for (const auto& [k, val] : v.as_dict()->entries()) d->set(k, val);
   }
   for (const auto& [k, v] : a.keyword) d->set(Value(k), v);
@@ -76,7 +79,8 @@ void add_globals(Interpreter& in, Dict* globals, const Clock& clock) {
   });
   add("strftime_now", [clock](Interpreter& i, CallArgs& a) -> Value {
     const std::string fmt = arg_str(a, 0, "format", "");
-    const std::time_t t = std::chrono::system_clock::to_time_t(clock ? clock() : std::chrono::system_clock::now());
+    const std::time_t t =
+        std::chrono::system_clock::to_time_t(clock ? clock() : std::chrono::system_clock::now());
     std::tm tm{};
     localtime_r(&t, &tm);
     if (fmt.empty()) return Value("");

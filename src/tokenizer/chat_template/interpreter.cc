@@ -83,234 +83,13 @@ void Interpreter::check_size(size_t bytes) const {
   }
 }
 
-void Interpreter::fail(const std::string& message) const { throw EvalError(message); }
+void Interpreter::fail(const std::string& message) const {
+  throw EvalError(message);
+}
 
 void Interpreter::append(std::string& out, std::string_view text) {
   check_size(out.size() + text.size());
   out += text;
-}
-
-// ---------------------------------------------------------------- statements
-
-Interpreter::Flow Interpreter::exec_body(const Body& body, Scope& scope, std::string& out) {
-  for (const auto& s : body) {
-    const Flow flow = exec(*s, scope, out);
-    if (flow != Flow::kNormal) return flow;
-  }
-  return Flow::kNormal;
-}
-
-Interpreter::Flow Interpreter::exec(const Stmt& s, Scope& scope, std::string& out) {
-  charge(1);
-  pos_ = s.offset;
-  switch (s.kind) {
-    case Stmt::Kind::kText: append(out, s.text); break;
-    case Stmt::Kind::kOutput: {
-      const Value v = eval(*s.expr, scope);
-      if (v.is_string()) {
-        append(out, v.as_string());
-      } else {
-        append(out, to_str(v));
-      }
-      break;
-    }
-    case Stmt::Kind::kIf:
-      for (size_t i = 0; i < s.conditions.size(); ++i) {
-        if (eval(*s.conditions[i], scope).truthy()) return exec_body(s.bodies[i], scope, out);
-      }
-      return exec_body(s.else_body, scope, out);
-    case Stmt::Kind::kFor: exec_for(s, scope, out); break;
-    case Stmt::Kind::kSet: exec_set(s, scope); break;
-    case Stmt::Kind::kSetBlock: {
-      std::string text;
-      exec_body(s.body, scope, text);
-      Value v(std::move(text));
-      if (s.expr) {
-        block_input_ = &v;
-        Value filtered = eval(*s.expr, scope);
-        block_input_ = nullptr;
-        v = std::move(filtered);
-      }
-      assign(s.target, std::move(v), scope);
-      break;
-    }
-    case Stmt::Kind::kMacro: define_macro(s, scope); break;
-    case Stmt::Kind::kCallBlock: exec_call_block(s, scope, out); break;
-    case Stmt::Kind::kFilterBlock: {
-      std::string text;
-      exec_body(s.body, scope, text);
-      const Value v(std::move(text));
-      block_input_ = &v;
-      const Value filtered = eval(*s.expr, scope);
-      block_input_ = nullptr;
-      append(out, to_str(filtered));
-      break;
-    }
-    case Stmt::Kind::kDo: eval(*s.expr, scope); break;
-    case Stmt::Kind::kBreak: return Flow::kBreak;
-    case Stmt::Kind::kContinue: return Flow::kContinue;
-    case Stmt::Kind::kScope: return exec_body(s.body, scope, out);
-  }
-  return Flow::kNormal;
-}
-
-void Interpreter::exec_for(const Stmt& s, Scope& scope, std::string& out) {
-  std::vector<Value> items = iterate(eval(*s.expr, scope));
-  if (s.cond) {
-    std::vector<Value> kept;
-    for (auto& item : items) {
-      charge(1);
-      Scope test{&scope, {}};
-      assign(s.target, item, test);
-      if (eval(*s.cond, test).truthy()) kept.push_back(std::move(item));
-    }
-    items = std::move(kept);
-  }
-  if (items.empty()) {
-    exec_body(s.else_body, scope, out);
-    return;
-  }
-  const int64_t n = static_cast<int64_t>(items.size());
-  Dict* loop = new_dict();
-  int64_t current = 0;
-  Callable* cycle = new_callable("cycle", [&current](Interpreter& in, CallArgs& args) -> Value {
-    if (args.positional.empty()) in.fail("no items for cycling given");
-    return args.positional[static_cast<size_t>(current) % args.positional.size()];
-  });
-  loop->set(Value("length"), Value(n));
-  loop->set(Value("depth"), Value(1));
-  loop->set(Value("depth0"), Value(0));
-  loop->set(Value("cycle"), Value(cycle));
-  for (int64_t i = 0; i < n; ++i) {
-    charge(1);
-    current = i;
-    loop->set(Value("index"), Value(i + 1));
-    loop->set(Value("index0"), Value(i));
-    loop->set(Value("revindex"), Value(n - i));
-    loop->set(Value("revindex0"), Value(n - i - 1));
-    loop->set(Value("first"), Value(i == 0));
-    loop->set(Value("last"), Value(i == n - 1));
-    loop->set(Value("previtem"),
-              i > 0 ? items[static_cast<size_t>(i - 1)] : Value::undefined("there is no previous item"));
-    loop->set(Value("nextitem"),
-              i + 1 < n ? items[static_cast<size_t>(i + 1)] : Value::undefined("there is no next item"));
-    Scope iter{&scope, {}};
-    iter.set("loop", Value(loop));
-    assign(s.target, items[static_cast<size_t>(i)], iter);
-    if (exec_body(s.body, iter, out) == Flow::kBreak) break;
-  }
-  // The loop ends here: a stored loop.cycle must not reach back into this frame.
-  cycle->fn = [](Interpreter& in, CallArgs&) -> Value { in.fail("loop.cycle used after its loop"); };
-}
-
-void Interpreter::exec_set(const Stmt& s, Scope& scope) {
-  assign(s.target, eval(*s.expr, scope), scope);
-}
-
-void Interpreter::assign(const Target& target, Value value, Scope& scope) {
-  if (!target.attr.empty()) {
-    const Value ns = lookup(target.names[0], scope);
-    if (!ns.is_dict() || !ns.as_dict()->is_namespace) {
-      fail("can only assign attributes of a namespace() object, and '" + target.names[0] +
-           "' is not one");
-    }
-    ns.as_dict()->set(Value(target.attr), std::move(value));
-    return;
-  }
-  if (!target.is_tuple) {
-    scope.set(target.names[0], std::move(value));
-    return;
-  }
-  const std::vector<Value> items = iterate(value);
-  if (items.size() != target.names.size()) {
-    fail(items.size() > target.names.size()
-             ? "too many values to unpack (expected " + std::to_string(target.names.size()) + ")"
-             : "not enough values to unpack (expected " + std::to_string(target.names.size()) +
-                   ", got " + std::to_string(items.size()) + ")");
-  }
-  for (size_t i = 0; i < items.size(); ++i) scope.set(target.names[i], items[i]);
-}
-
-void Interpreter::define_macro(const Stmt& s, Scope& scope) {
-  const Stmt* macro = &s;
-  Callable* fn = new_callable(s.text, [macro](Interpreter& in, CallArgs& args) {
-    return in.call_macro(*macro, args, Value::undefined("'caller' is undefined"));
-  });
-  scope.set(s.text, Value(fn));
-}
-
-Value Interpreter::call_macro(const Stmt& macro, CallArgs& args, const Value& caller) {
-  if (call_depth_ >= limits_.max_call_depth) {
-    fail("macro calls nested deeper than " + std::to_string(limits_.max_call_depth));
-  }
-  ++call_depth_;
-  // Macros see their arguments, then the template's top-level variables and the globals.
-  Scope local{root_, {}};
-  Value caller_value = caller;
-  List* varargs = new_list();
-  Dict* kwargs = new_dict();
-  for (size_t i = 0; i < args.positional.size(); ++i) {
-    if (i < macro.params.size()) {
-      local.set(macro.params[i].name, args.positional[i]);
-    } else {
-      varargs->items.push_back(args.positional[i]);
-    }
-  }
-  for (auto& [k, v] : args.keyword) {
-    bool is_param = false;
-    for (const auto& p : macro.params) is_param = is_param || p.name == k;
-    if (k == "caller") {
-      caller_value = v;
-    } else if (is_param) {
-      local.set(k, v);
-    } else {
-      kwargs->set(Value(k), v);
-    }
-  }
-  for (const auto& p : macro.params) {
-    if (local.find_local(p.name)) continue;
-    local.set(p.name, p.default_value ? eval(*p.default_value, local)
-                                      : Value::undefined("parameter '" + p.name + "' was not provided"));
-  }
-  local.set("varargs", Value(varargs));
-  local.set("kwargs", Value(kwargs));
-  if (!caller_value.is_undefined()) local.set("caller", caller_value);
-  std::string out;
-  const size_t saved_pos = pos_;
-  exec_body(macro.body, local, out);
-  pos_ = saved_pos;
-  --call_depth_;
-  return Value(std::move(out));
-}
-
-void Interpreter::exec_call_block(const Stmt& s, Scope& scope, std::string& out) {
-  const Stmt* block = &s;
-  Scope* at = &scope;
-  Callable* caller = new_callable("caller", [block, at](Interpreter& in, CallArgs& args) {
-    if (in.call_depth_ >= in.limits_.max_call_depth) in.fail("caller() calls nested too deeply");
-    ++in.call_depth_;
-    Scope local{at, {}};
-    for (size_t i = 0; i < block->params.size(); ++i) {
-      const Value* v = args.get(i, block->params[i].name);
-      local.set(block->params[i].name,
-                v ? *v : block->params[i].default_value ? in.eval(*block->params[i].default_value, local)
-                                                        : Value::undefined("argument not provided"));
-    }
-    std::string text;
-    in.exec_body(block->body, local, text);
-    --in.call_depth_;
-    return Value(std::move(text));
-  });
-  const Expr& call = *s.expr;
-  Value callee = eval(*call.args[0], scope);
-  CallArgs args;
-  eval_args(call, 1, scope, args);
-  args.keyword.emplace_back("caller", Value(caller));
-  pos_ = call.offset;
-  const Value result = this->call(callee, args);
-  // The caller closes over this frame: it must not run once the block is done.
-  caller->fn = [](Interpreter& in, CallArgs&) -> Value { in.fail("caller() used after its call block"); };
-  append(out, to_str(result));
 }
 
 // ---------------------------------------------------------------- expressions
@@ -327,8 +106,10 @@ Value Interpreter::eval(const Expr& e, Scope& scope) {
   charge(1);
   pos_ = e.offset;
   switch (e.kind) {
-    case Expr::Kind::kLiteral: return e.literal;
-    case Expr::Kind::kName: return lookup(e.name, scope);
+    case Expr::Kind::kLiteral:
+      return e.literal;
+    case Expr::Kind::kName:
+      return lookup(e.name, scope);
     case Expr::Kind::kList:
     case Expr::Kind::kTuple: {
       List* l = new_list();
@@ -341,7 +122,8 @@ Value Interpreter::eval(const Expr& e, Scope& scope) {
       Dict* d = new_dict();
       for (size_t i = 0; i + 1 < e.args.size(); i += 2) {
         Value k = eval(*e.args[i], scope);
-        if (k.is_list() || k.is_dict()) fail(std::string("unhashable type: '") + k.type_name() + "'");
+        if (k.is_list() || k.is_dict())
+          fail(std::string("unhashable type: '") + k.type_name() + "'");
         d->set(k, eval(*e.args[i + 1], scope));
       }
       return Value(d);
@@ -361,13 +143,15 @@ Value Interpreter::eval(const Expr& e, Scope& scope) {
       const Value obj = eval(*e.args[0], scope);
       Value parts[3];
       for (int i = 0; i < 3; ++i) {
-        parts[i] = e.args[static_cast<size_t>(i) + 1] ? eval(*e.args[static_cast<size_t>(i) + 1], scope)
-                                                      : Value::none();
+        parts[i] = e.args[static_cast<size_t>(i) + 1]
+                       ? eval(*e.args[static_cast<size_t>(i) + 1], scope)
+                       : Value::none();
       }
       pos_ = e.offset;
       return eval_slice(obj, parts[0], parts[1], parts[2]);
     }
-    case Expr::Kind::kCall: return eval_call(e, scope);
+    case Expr::Kind::kCall:
+      return eval_call(e, scope);
     case Expr::Kind::kFilter: {
       const Value input = eval(*e.args[0], scope);
       CallArgs args;
@@ -396,7 +180,8 @@ Value Interpreter::eval(const Expr& e, Scope& scope) {
       if (v.to_int() == INT64_MIN) fail("integer overflow");
       return Value(-v.to_int());
     }
-    case Expr::Kind::kNot: return Value(!eval(*e.args[0], scope).truthy());
+    case Expr::Kind::kNot:
+      return Value(!eval(*e.args[0], scope).truthy());
     case Expr::Kind::kBinary: {
       const Value a = eval(*e.args[0], scope);
       const Value b = eval(*e.args[1], scope);
@@ -424,8 +209,10 @@ Value Interpreter::eval(const Expr& e, Scope& scope) {
     case Expr::Kind::kCondition:
       if (eval(*e.args[0], scope).truthy()) return eval(*e.args[1], scope);
       if (e.args[2]) return eval(*e.args[2], scope);
-      return Value::undefined("the inline if-expression evaluated to false and no else section was defined");
-    case Expr::Kind::kBlockInput: return block_input_ ? *block_input_ : Value("");
+      return Value::undefined(
+          "the inline if-expression evaluated to false and no else section was defined");
+    case Expr::Kind::kBlockInput:
+      return block_input_ ? *block_input_ : Value("");
   }
   return Value();
 }
@@ -456,7 +243,8 @@ Value Interpreter::eval_call(const Expr& e, Scope& scope) {
 
 Value Interpreter::call(const Value& callee, CallArgs& args) {
   if (callee.is_undefined()) undefined_error(callee);
-  if (!callee.is_callable()) fail(std::string("'") + callee.type_name() + "' object is not callable");
+  if (!callee.is_callable())
+    fail(std::string("'") + callee.type_name() + "' object is not callable");
   charge(1);
   return callee.as_callable()->fn(*this, args);
 }
@@ -491,7 +279,8 @@ Value Interpreter::getitem(const Value& obj, const Value& key) {
       const std::vector<uint32_t> cps = decode_utf8(obj.as_string());
       const int64_t n = static_cast<int64_t>(cps.size());
       if (i < 0) i += n;
-      if (i >= 0 && i < n) return Value(encode_utf8(cps, static_cast<size_t>(i), static_cast<size_t>(i) + 1));
+      if (i >= 0 && i < n)
+        return Value(encode_utf8(cps, static_cast<size_t>(i), static_cast<size_t>(i) + 1));
     }
     return Value::undefined(attr_owner(obj) + " has no element " + std::to_string(key.to_int()));
   }
@@ -504,7 +293,8 @@ Value Interpreter::eval_slice(const Value& obj, const Value& start, const Value&
   if (obj.is_undefined()) undefined_error(obj);
   auto index_of = [&](const Value& v, const char* what) -> std::optional<int64_t> {
     if (v.is_none()) return std::nullopt;
-    if (!v.is_int() && !v.is_bool()) fail(std::string("slice ") + what + " must be an integer or None");
+    if (!v.is_int() && !v.is_bool())
+      fail(std::string("slice ") + what + " must be an integer or None");
     return v.to_int();
   };
   const std::optional<int64_t> a = index_of(start, "start");
@@ -545,7 +335,8 @@ Value Interpreter::eval_slice(const Value& obj, const Value& start, const Value&
 
 std::vector<Value> Interpreter::iterate(const Value& v) {
   switch (v.kind()) {
-    case Value::Kind::kUndefined: return {};
+    case Value::Kind::kUndefined:
+      return {};
     case Value::Kind::kList:
       charge(v.as_list()->items.size());
       return v.as_list()->items;
@@ -563,7 +354,8 @@ std::vector<Value> Interpreter::iterate(const Value& v) {
       for (size_t i = 0; i < cps.size(); ++i) chars.emplace_back(encode_utf8(cps, i, i + 1));
       return chars;
     }
-    default: fail(std::string("'") + v.type_name() + "' object is not iterable");
+    default:
+      fail(std::string("'") + v.type_name() + "' object is not iterable");
   }
 }
 
@@ -574,10 +366,12 @@ Value Interpreter::get_path(const Value& obj, const Value& path) {
   size_t start = 0;
   while (true) {
     const size_t dot = p.find('.', start);
-    const std::string part = p.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
+    const std::string part =
+        p.substr(start, dot == std::string::npos ? std::string::npos : dot - start);
     bool numeric = !part.empty() && part.size() < 18;
     for (char c : part) numeric = numeric && c >= '0' && c <= '9';
-    cur = numeric ? getitem(cur, Value(static_cast<int64_t>(std::stoll(part)))) : getitem(cur, Value(part));
+    cur = numeric ? getitem(cur, Value(static_cast<int64_t>(std::stoll(part))))
+                  : getitem(cur, Value(part));
     if (dot == std::string::npos || cur.is_undefined()) return cur;
     start = dot + 1;
   }

@@ -10,10 +10,10 @@ namespace pareto::chat_template {
 namespace {
 
 constexpr std::array<std::string_view, 30> kStrMethods = {
-    "startswith", "endswith", "strip",   "lstrip",  "rstrip",     "split",   "rsplit",  "splitlines",
-    "replace",    "upper",    "lower",   "title",   "capitalize", "format",  "join",    "find",
-    "rfind",      "index",    "count",   "isdigit", "isalpha",    "isalnum", "isspace", "islower",
-    "isupper",    "swapcase", "zfill",   "ljust",   "rjust",      "center"};
+    "startswith", "endswith", "strip", "lstrip",  "rstrip",     "split",   "rsplit",  "splitlines",
+    "replace",    "upper",    "lower", "title",   "capitalize", "format",  "join",    "find",
+    "rfind",      "index",    "count", "isdigit", "isalpha",    "isalnum", "isspace", "islower",
+    "isupper",    "swapcase", "zfill", "ljust",   "rjust",      "center"};
 constexpr std::array<std::string_view, 10> kListMethods = {
     "append", "extend", "pop", "insert", "index", "count", "remove", "reverse", "copy", "clear"};
 constexpr std::array<std::string_view, 9> kDictMethods = {
@@ -24,12 +24,23 @@ bool in_list(const std::array<std::string_view, N>& names, std::string_view name
   return std::find(names.begin(), names.end(), name) != names.end();
 }
 
-bool is_ws(uint32_t c) { return c == ' ' || (c >= '\t' && c <= '\r') || c == 0x1c || c == 0x1d || c == 0x1e || c == 0x1f || c == 0x85 || c == 0xa0 || c == 0x3000 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 || c == 0x2029; }
-bool is_upper_ascii(char c) { return c >= 'A' && c <= 'Z'; }
-bool is_lower_ascii(char c) { return c >= 'a' && c <= 'z'; }
-bool is_alpha_ascii(char c) { return is_upper_ascii(c) || is_lower_ascii(c); }
+bool is_ws(uint32_t c) {
+  return c == ' ' || (c >= '\t' && c <= '\r') || c == 0x1c || c == 0x1d || c == 0x1e || c == 0x1f ||
+         c == 0x85 || c == 0xa0 || c == 0x3000 || (c >= 0x2000 && c <= 0x200a) || c == 0x2028 ||
+         c == 0x2029;
+}
+bool is_upper_ascii(char c) {
+  return c >= 'A' && c <= 'Z';
+}
+bool is_lower_ascii(char c) {
+  return c >= 'a' && c <= 'z';
+}
+bool is_alpha_ascii(char c) {
+  return is_upper_ascii(c) || is_lower_ascii(c);
+}
 
-List* split_string(Interpreter& in, const std::string& s, const Value& sep, int64_t maxsplit, bool from_right) {
+List* split_string(Interpreter& in, const std::string& s, const Value& sep, int64_t maxsplit,
+                   bool from_right) {
   List* out = in.new_list();
   std::vector<std::string> parts;
   if (sep.is_none() || sep.is_undefined()) {
@@ -136,7 +147,8 @@ std::string str_format(Interpreter& in, const std::string& fmt, const CallArgs& 
     char conversion = 's';
     const size_t colon = field.find(':');
     if (colon != std::string::npos) {
-      if (colon + 1 < field.size()) in.fail("format specifications are not supported in str.format");
+      if (colon + 1 < field.size())
+        in.fail("format specifications are not supported in str.format");
       field.resize(colon);
     }
     const size_t bang = field.find('!');
@@ -148,7 +160,8 @@ std::string str_format(Interpreter& in, const std::string& fmt, const CallArgs& 
     if (field.empty()) {
       if (auto_index >= args.positional.size()) in.fail("Replacement index out of range");
       v = &args.positional[auto_index++];
-    } else if (std::all_of(field.begin(), field.end(), [](char d) { return d >= '0' && d <= '9'; })) {
+    } else if (std::all_of(field.begin(), field.end(),
+                           [](char d) { return d >= '0' && d <= '9'; })) {
       const size_t idx = field.size() < 9 ? std::stoul(field) : SIZE_MAX;
       if (idx >= args.positional.size()) in.fail("Replacement index out of range");
       v = &args.positional[idx];
@@ -164,7 +177,8 @@ std::string str_format(Interpreter& in, const std::string& fmt, const CallArgs& 
   return out;
 }
 
-std::string pad(Interpreter& in, const std::string& s, int64_t width, const std::string& fill, int align) {
+std::string pad(Interpreter& in, const std::string& s, int64_t width, const std::string& fill,
+                int align) {
   const int64_t len = static_cast<int64_t>(utf8_length(s));
   if (width <= len) return s;
   in.check_size(static_cast<size_t>(width) * std::max<size_t>(fill.size(), 1));
@@ -177,7 +191,8 @@ std::string pad(Interpreter& in, const std::string& s, int64_t width, const std:
   return out;
 }
 
-bool string_method(Interpreter& in, const std::string& s, const std::string& name, CallArgs& args, Value& r) {
+bool string_method(Interpreter& in, const std::string& s, const std::string& name, CallArgs& args,
+                   Value& r) {
   if (name == "startswith" || name == "endswith") {
     const Value p = arg(args, 0, "prefix");
     std::vector<Value> options = p.is_list() ? p.as_list()->items : std::vector<Value>{p};
@@ -185,15 +200,18 @@ bool string_method(Interpreter& in, const std::string& s, const std::string& nam
     for (const auto& o : options) {
       if (!o.is_string()) in.fail(name + " first arg must be str or a tuple of str");
       const std::string& x = o.as_string();
-      hit = hit || (s.size() >= x.size() && (name == "startswith" ? s.compare(0, x.size(), x) == 0
-                                                                   : s.compare(s.size() - x.size(), x.size(), x) == 0));
+      hit = hit || (s.size() >= x.size() &&
+                    (name == "startswith" ? s.compare(0, x.size(), x) == 0
+                                          : s.compare(s.size() - x.size(), x.size(), x) == 0));
     }
     r = Value(hit);
   } else if (name == "strip" || name == "lstrip" || name == "rstrip") {
     const Value chars = arg(args, 0, "chars", Value::none());
-    r = Value(str_strip(s, chars.is_string() ? &chars : nullptr, name != "rstrip", name != "lstrip"));
+    r = Value(
+        str_strip(s, chars.is_string() ? &chars : nullptr, name != "rstrip", name != "lstrip"));
   } else if (name == "split" || name == "rsplit") {
-    r = Value(split_string(in, s, arg(args, 0, "sep", Value::none()), arg_int(in, args, 1, "maxsplit", -1), name == "rsplit"));
+    r = Value(split_string(in, s, arg(args, 0, "sep", Value::none()),
+                           arg_int(in, args, 1, "maxsplit", -1), name == "rsplit"));
   } else if (name == "splitlines") {
     List* out = in.new_list();
     const bool keep = arg_bool(args, 0, "keepends", false);
@@ -209,7 +227,8 @@ bool string_method(Interpreter& in, const std::string& s, const std::string& nam
     if (start < s.size()) out->items.emplace_back(s.substr(start));
     r = Value(out);
   } else if (name == "replace") {
-    r = Value(str_replace(in, s, arg_str(args, 0, "old", ""), arg_str(args, 1, "new", ""), arg_int(in, args, 2, "count", -1)));
+    r = Value(str_replace(in, s, arg_str(args, 0, "old", ""), arg_str(args, 1, "new", ""),
+                          arg_int(in, args, 2, "count", -1)));
   } else if (name == "upper") {
     r = Value(str_upper(s));
   } else if (name == "lower") {
@@ -222,7 +241,10 @@ bool string_method(Interpreter& in, const std::string& s, const std::string& nam
     r = Value(out);
   } else if (name == "swapcase") {
     std::string out = s;
-    for (char& c : out) c = is_upper_ascii(c) ? static_cast<char>(c + 32) : is_lower_ascii(c) ? static_cast<char>(c - 32) : c;
+    for (char& c : out)
+      c = is_upper_ascii(c)   ? static_cast<char>(c + 32)
+          : is_lower_ascii(c) ? static_cast<char>(c - 32)
+                              : c;
     r = Value(out);
   } else if (name == "format") {
     r = Value(str_format(in, s, args));
@@ -230,7 +252,8 @@ bool string_method(Interpreter& in, const std::string& s, const std::string& nam
     std::string out;
     bool first = true;
     for (const auto& v : in.iterate(arg(args, 0, "iterable"))) {
-      if (!v.is_string()) in.fail(std::string("sequence item: expected str instance, ") + v.type_name() + " found");
+      if (!v.is_string())
+        in.fail(std::string("sequence item: expected str instance, ") + v.type_name() + " found");
       if (!first) out += s;
       first = false;
       out += v.as_string();
@@ -282,7 +305,9 @@ bool string_method(Interpreter& in, const std::string& s, const std::string& nam
     r = Value(sign + pad(in, body, width - static_cast<int64_t>(sign.size()), "0", 1));
   } else if (name == "ljust" || name == "rjust" || name == "center") {
     r = Value(pad(in, s, arg_int(in, args, 0, "width", 0), arg_str(args, 1, "fillchar", " "),
-                  name == "ljust" ? -1 : name == "rjust" ? 1 : 0));
+                  name == "ljust"   ? -1
+                  : name == "rjust" ? 1
+                                    : 0));
   } else {
     return false;
   }
@@ -412,12 +437,15 @@ bool dict_method(Interpreter& in, Dict* d, const std::string& name, CallArgs& ar
 
 bool has_method(const Value& obj, std::string_view name) {
   if (obj.is_string()) return in_list(kStrMethods, name);
-  if (obj.is_list()) return in_list(kListMethods, name) && (!obj.as_list()->is_tuple || name == "index" || name == "count");
+  if (obj.is_list())
+    return in_list(kListMethods, name) &&
+           (!obj.as_list()->is_tuple || name == "index" || name == "count");
   if (obj.is_dict()) return !obj.as_dict()->is_namespace && in_list(kDictMethods, name);
   return false;
 }
 
-bool call_method(Interpreter& in, const Value& obj, const std::string& name, CallArgs& args, Value& result) {
+bool call_method(Interpreter& in, const Value& obj, const std::string& name, CallArgs& args,
+                 Value& result) {
   if (!has_method(obj, name)) return false;
   if (obj.is_string()) return string_method(in, obj.as_string(), name, args, result);
   if (obj.is_list()) return list_method(in, obj.as_list(), name, args, result);
@@ -496,6 +524,32 @@ std::string str_replace(Interpreter& in, const std::string& s, const std::string
   out.append(s, start, std::string::npos);
   in.check_size(out.size());
   return out;
+}
+
+// ---- argument helpers (shared by filters and globals)
+
+Value arg(const CallArgs& args, size_t index, std::string_view name, Value fallback) {
+  const Value* v = args.get(index, name);
+  return v ? *v : fallback;
+}
+
+std::string arg_str(const CallArgs& args, size_t index, std::string_view name,
+                    const std::string& fallback) {
+  const Value* v = args.get(index, name);
+  return v && !v->is_undefined() ? to_str(*v) : fallback;
+}
+
+int64_t arg_int(Interpreter& in, const CallArgs& args, size_t index, std::string_view name,
+                int64_t fallback) {
+  const Value* v = args.get(index, name);
+  if (!v || v->is_undefined() || v->is_none()) return fallback;
+  if (v->is_int() || v->is_bool()) return v->to_int();
+  in.fail(std::string("'") + v->type_name() + "' object cannot be interpreted as an integer");
+}
+
+bool arg_bool(const CallArgs& args, size_t index, std::string_view name, bool fallback) {
+  const Value* v = args.get(index, name);
+  return v ? v->truthy() : fallback;
 }
 
 }  // namespace pareto::chat_template

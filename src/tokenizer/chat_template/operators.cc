@@ -36,7 +36,8 @@ Value repeat(Interpreter& in, const Value& seq, int64_t times) {
   in.charge(static_cast<uint64_t>(times) * l->items.size());
   List* out = in.new_list();
   out->is_tuple = l->is_tuple;
-  for (int64_t i = 0; i < times; ++i) out->items.insert(out->items.end(), l->items.begin(), l->items.end());
+  for (int64_t i = 0; i < times; ++i)
+    out->items.insert(out->items.end(), l->items.begin(), l->items.end());
   return Value(out);
 }
 
@@ -89,8 +90,10 @@ Value arithmetic(Interpreter& in, const std::string& op, const Value& a, const V
       return Value(r);
     }
     if (nums) return Value(a.to_double() * b.to_double());
-    if ((a.is_string() || a.is_list()) && (b.is_int() || b.is_bool())) return repeat(in, a, b.to_int());
-    if ((b.is_string() || b.is_list()) && (a.is_int() || a.is_bool())) return repeat(in, b, a.to_int());
+    if ((a.is_string() || a.is_list()) && (b.is_int() || b.is_bool()))
+      return repeat(in, a, b.to_int());
+    if ((b.is_string() || b.is_list()) && (a.is_int() || a.is_bool()))
+      return repeat(in, b, a.to_int());
     unsupported(in, op, a, b);
   }
   if (op == "/") {
@@ -142,7 +145,8 @@ Value arithmetic(Interpreter& in, const std::string& op, const Value& a, const V
       }
       return Value(r);
     }
-    if (a.to_double() == 0.0 && b.to_double() < 0) in.fail("0.0 cannot be raised to a negative power");
+    if (a.to_double() == 0.0 && b.to_double() < 0)
+      in.fail("0.0 cannot be raised to a negative power");
     return Value(std::pow(a.to_double(), b.to_double()));
   }
   in.fail("unknown operator " + op);
@@ -150,10 +154,12 @@ Value arithmetic(Interpreter& in, const std::string& op, const Value& a, const V
 
 bool contains(Interpreter& in, const Value& container, const Value& item) {
   switch (container.kind()) {
-    case Value::Kind::kUndefined: return false;
+    case Value::Kind::kUndefined:
+      return false;
     case Value::Kind::kString:
       if (!item.is_string()) {
-        in.fail(std::string("'in <string>' requires string as left operand, not ") + item.type_name());
+        in.fail(std::string("'in <string>' requires string as left operand, not ") +
+                item.type_name());
       }
       return container.as_string().find(item.as_string()) != std::string::npos;
     case Value::Kind::kList:
@@ -163,14 +169,16 @@ bool contains(Interpreter& in, const Value& container, const Value& item) {
       }
       return false;
     case Value::Kind::kDict:
-      if (item.is_list() || item.is_dict()) in.fail(std::string("unhashable type: '") + item.type_name() + "'");
+      if (item.is_list() || item.is_dict())
+        in.fail(std::string("unhashable type: '") + item.type_name() + "'");
       return container.as_dict()->find(item) != nullptr;
     default:
       in.fail(std::string("argument of type '") + container.type_name() + "' is not iterable");
   }
 }
 
-std::string percent_format(Interpreter& in, const std::string& fmt, const std::vector<Value>& args) {
+std::string percent_format(Interpreter& in, const std::string& fmt,
+                           const std::vector<Value>& args) {
   std::string out;
   size_t next = 0;
   for (size_t i = 0; i < fmt.size(); ++i) {
@@ -185,7 +193,8 @@ std::string percent_format(Interpreter& in, const std::string& fmt, const std::v
     }
     // Flags, width and precision, passed through to snprintf for numbers.
     std::string spec = "%";
-    while (i < fmt.size() && std::string_view("-+ 0#").find(fmt[i]) != std::string_view::npos) spec += fmt[i++];
+    while (i < fmt.size() && std::string_view("-+ 0#").find(fmt[i]) != std::string_view::npos)
+      spec += fmt[i++];
     while (i < fmt.size() && fmt[i] >= '0' && fmt[i] <= '9' && spec.size() < 8) spec += fmt[i++];
     if (i < fmt.size() && fmt[i] == '.') {
       spec += fmt[i++];
@@ -197,13 +206,19 @@ std::string percent_format(Interpreter& in, const std::string& fmt, const std::v
     const Value& v = args[next++];
     char buf[128];
     switch (conv) {
-      case 's': out += to_str(v); break;
-      case 'r': out += to_repr(v); break;
+      case 's':
+        out += to_str(v);
+        break;
+      case 'r':
+        out += to_repr(v);
+        break;
       case 'd':
       case 'i':
-        if (!v.is_number()) in.fail(std::string("%d format: a real number is required, not ") + v.type_name());
-        std::snprintf(buf, sizeof(buf), (spec + "lld").c_str(),
-                      static_cast<long long>(v.is_float() ? static_cast<int64_t>(v.as_float()) : v.to_int()));
+        if (!v.is_number())
+          in.fail(std::string("%d format: a real number is required, not ") + v.type_name());
+        std::snprintf(
+            buf, sizeof(buf), (spec + "lld").c_str(),
+            static_cast<long long>(v.is_float() ? static_cast<int64_t>(v.as_float()) : v.to_int()));
         out += buf;
         break;
       case 'f':
@@ -214,7 +229,8 @@ std::string percent_format(Interpreter& in, const std::string& fmt, const std::v
         std::snprintf(buf, sizeof(buf), (spec + conv).c_str(), v.to_double());
         out += buf;
         break;
-      default: in.fail(std::string("unsupported format character '") + conv + "'");
+      default:
+        in.fail(std::string("unsupported format character '") + conv + "'");
     }
     in.check_size(out.size());
   }

@@ -12,16 +12,36 @@ const Value& other(Interpreter& in, CallArgs& a, const char* test) {
   return a.positional[0];
 }
 
-bool t_defined(Interpreter&, const Value& v, CallArgs&) { return !v.is_undefined(); }
-bool t_undefined(Interpreter&, const Value& v, CallArgs&) { return v.is_undefined(); }
-bool t_none(Interpreter&, const Value& v, CallArgs&) { return v.is_none(); }
-bool t_boolean(Interpreter&, const Value& v, CallArgs&) { return v.is_bool(); }
-bool t_true(Interpreter&, const Value& v, CallArgs&) { return v.is_bool() && v.as_bool(); }
-bool t_false(Interpreter&, const Value& v, CallArgs&) { return v.is_bool() && !v.as_bool(); }
-bool t_integer(Interpreter&, const Value& v, CallArgs&) { return v.is_int(); }
-bool t_float(Interpreter&, const Value& v, CallArgs&) { return v.is_float(); }
-bool t_number(Interpreter&, const Value& v, CallArgs&) { return v.is_number(); }
-bool t_string(Interpreter&, const Value& v, CallArgs&) { return v.is_string(); }
+bool t_defined(Interpreter&, const Value& v, CallArgs&) {
+  return !v.is_undefined();
+}
+bool t_undefined(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_undefined();
+}
+bool t_none(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_none();
+}
+bool t_boolean(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_bool();
+}
+bool t_true(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_bool() && v.as_bool();
+}
+bool t_false(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_bool() && !v.as_bool();
+}
+bool t_integer(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_int();
+}
+bool t_float(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_float();
+}
+bool t_number(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_number();
+}
+bool t_string(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_string();
+}
 bool t_mapping(Interpreter&, const Value& v, CallArgs&) {
   return v.is_dict() && !v.as_dict()->is_namespace;
 }
@@ -29,10 +49,15 @@ bool t_iterable(Interpreter&, const Value& v, CallArgs&) {
   return v.is_undefined() || v.is_string() || v.is_list() || v.is_dict();
 }
 bool t_sequence(Interpreter&, const Value& v, CallArgs&) {
-  return v.is_undefined() || v.is_string() || v.is_list() || (v.is_dict() && !v.as_dict()->is_namespace);
+  return v.is_undefined() || v.is_string() || v.is_list() ||
+         (v.is_dict() && !v.as_dict()->is_namespace);
 }
-bool t_callable(Interpreter&, const Value& v, CallArgs&) { return v.is_callable(); }
-bool t_escaped(Interpreter&, const Value&, CallArgs&) { return false; }
+bool t_callable(Interpreter&, const Value& v, CallArgs&) {
+  return v.is_callable();
+}
+bool t_escaped(Interpreter&, const Value&, CallArgs&) {
+  return false;
+}
 
 int64_t int_of(Interpreter& in, const Value& v, const char* test) {
   if (v.is_int() || v.is_bool()) return v.to_int();
@@ -41,8 +66,12 @@ int64_t int_of(Interpreter& in, const Value& v, const char* test) {
   }
   in.fail(std::string("test '") + test + "' needs an integer, not " + v.type_name());
 }
-bool t_even(Interpreter& in, const Value& v, CallArgs&) { return int_of(in, v, "even") % 2 == 0; }
-bool t_odd(Interpreter& in, const Value& v, CallArgs&) { return int_of(in, v, "odd") % 2 != 0; }
+bool t_even(Interpreter& in, const Value& v, CallArgs&) {
+  return int_of(in, v, "even") % 2 == 0;
+}
+bool t_odd(Interpreter& in, const Value& v, CallArgs&) {
+  return int_of(in, v, "odd") % 2 != 0;
+}
 bool t_divisibleby(Interpreter& in, const Value& v, CallArgs& a) {
   const int64_t d = int_of(in, other(in, a, "divisibleby"), "divisibleby");
   if (d == 0) in.fail("integer division or modulo by zero");
@@ -50,22 +79,40 @@ bool t_divisibleby(Interpreter& in, const Value& v, CallArgs& a) {
   return int_of(in, v, "divisibleby") % d == 0;
 }
 
-bool t_eq(Interpreter& in, const Value& v, CallArgs& a) { return equals(v, other(in, a, "eq")); }
-bool t_ne(Interpreter& in, const Value& v, CallArgs& a) { return !equals(v, other(in, a, "ne")); }
-bool t_lt(Interpreter& in, const Value& v, CallArgs& a) { return less_than(v, other(in, a, "lt")); }
-bool t_gt(Interpreter& in, const Value& v, CallArgs& a) { return less_than(other(in, a, "gt"), v); }
-bool t_le(Interpreter& in, const Value& v, CallArgs& a) { return !less_than(other(in, a, "le"), v); }
-bool t_ge(Interpreter& in, const Value& v, CallArgs& a) { return !less_than(v, other(in, a, "ge")); }
-bool t_in(Interpreter& in, const Value& v, CallArgs& a) { return contains(in, other(in, a, "in"), v); }
+bool t_eq(Interpreter& in, const Value& v, CallArgs& a) {
+  return equals(v, other(in, a, "eq"));
+}
+bool t_ne(Interpreter& in, const Value& v, CallArgs& a) {
+  return !equals(v, other(in, a, "ne"));
+}
+bool t_lt(Interpreter& in, const Value& v, CallArgs& a) {
+  return less_than(v, other(in, a, "lt"));
+}
+bool t_gt(Interpreter& in, const Value& v, CallArgs& a) {
+  return less_than(other(in, a, "gt"), v);
+}
+bool t_le(Interpreter& in, const Value& v, CallArgs& a) {
+  return !less_than(other(in, a, "le"), v);
+}
+bool t_ge(Interpreter& in, const Value& v, CallArgs& a) {
+  return !less_than(v, other(in, a, "ge"));
+}
+bool t_in(Interpreter& in, const Value& v, CallArgs& a) {
+  return contains(in, other(in, a, "in"), v);
+}
 
 bool t_sameas(Interpreter& in, const Value& v, CallArgs& a) {
   const Value& o = other(in, a, "sameas");
   if (v.kind() != o.kind()) return false;
   switch (v.kind()) {
-    case Value::Kind::kList: return v.as_list() == o.as_list();
-    case Value::Kind::kDict: return v.as_dict() == o.as_dict();
-    case Value::Kind::kCallable: return v.as_callable() == o.as_callable();
-    default: return equals(v, o);
+    case Value::Kind::kList:
+      return v.as_list() == o.as_list();
+    case Value::Kind::kDict:
+      return v.as_dict() == o.as_dict();
+    case Value::Kind::kCallable:
+      return v.as_callable() == o.as_callable();
+    default:
+      return equals(v, o);
   }
 }
 

@@ -109,6 +109,8 @@ struct Dict {
   void set(const Value& key, Value value);
   bool erase(const Value& key);
   size_t size() const { return entries_.size(); }
+  // The value of the entry at `position` (insertion order), for in-place updates.
+  Value& value_at(size_t position) { return entries_[position].second; }
   const std::vector<std::pair<Value, Value>>& entries() const { return entries_; }
   void clear() {
     entries_.clear();
@@ -161,7 +163,7 @@ std::string to_repr(const Value& v);
 std::string float_repr(double d);
 
 struct JsonOptions {
-  int indent = -1;  // < 0: no newlines
+  int indent = -1;         // < 0: no newlines
   std::string indent_str;  // used when indent was given as a string
   bool indent_is_string = false;
   std::string item_separator = ", ";
