@@ -59,7 +59,10 @@ bool HttpExchange::post_to_connection(Fn&& fn) {
 }
 
 void HttpExchange::respond(HttpResponse response) {
-  if (ended_.exchange(true)) return;
+  if (!advance(kNothingSent, kEnded)) {
+    spdlog::warn("http: respond() after respond() or start_stream() ignored");
+    return;
+  }
   post_to_connection([response = std::move(response)](HttpConnection& c, const auto& self) mutable {
     c.exchange_respond(self, std::move(response));
   });
@@ -67,7 +70,10 @@ void HttpExchange::respond(HttpResponse response) {
 
 void HttpExchange::start_stream(int status, std::string content_type,
                                 std::vector<std::pair<std::string, std::string>> headers) {
-  if (ended_.load()) return;
+  if (!advance(kNothingSent, kStreaming)) {
+    spdlog::warn("http: start_stream() after respond() or start_stream() ignored");
+    return;
+  }
   post_to_connection([status, content_type = std::move(content_type), headers = std::move(headers)](
                          HttpConnection& c, const auto& self) mutable {
     c.exchange_start_stream(self, status, std::move(content_type), std::move(headers));
@@ -75,7 +81,7 @@ void HttpExchange::start_stream(int status, std::string content_type,
 }
 
 bool HttpExchange::write(std::string data) {
-  if (gone_.load(std::memory_order_acquire) || ended_.load()) return false;
+  if (gone_.load(std::memory_order_acquire) || stage_.load() != kStreaming) return false;
   if (data.empty()) return true;  // an empty chunk would end the stream
   size_t size = data.size();
   size_t pending = pending_bytes_.fetch_add(size, std::memory_order_relaxed) + size;
@@ -93,7 +99,7 @@ bool HttpExchange::write(std::string data) {
 }
 
 void HttpExchange::end_stream() {
-  if (ended_.exchange(true)) return;
+  if (!advance(kStreaming, kEnded)) return;
   post_to_connection([](HttpConnection& c, const auto& self) { c.exchange_end_stream(self); });
 }
 
@@ -275,6 +281,7 @@ void HttpConnection::dispatch() {
     state_->handler(std::move(request), exchange);
   } catch (const std::exception& e) {
     spdlog::warn("http: handler threw on connection {}: {}", id_, e.what());
+    if (exchange->answered()) return maybe_read();
     HttpResponse response;
     response.status = 500;
     response.body = error_body(fmt::format("Internal server error: {}", e.what()));

@@ -60,6 +60,9 @@ class HttpExchange final : public Responder, public std::enable_shared_from_this
   bool client_gone() const override { return gone_.load(std::memory_order_acquire); }
   void on_client_gone(std::function<void()> callback) override;
 
+  // Whether respond() or start_stream() was called.
+  bool answered() const { return stage_.load() != kNothingSent; }
+
   // On the connection's strand: the response was fully written.
   void mark_complete();
   // On the connection's strand: the client left first; runs the callback here.
@@ -75,8 +78,13 @@ class HttpExchange final : public Responder, public std::enable_shared_from_this
   bool post_to_connection(Fn&& fn);
 
   const size_t max_pending_write_bytes_;
+  // Which calls were made, checked on the caller's side so that misuse (respond() after
+  // start_stream(), write() before it) is ignored without disturbing the valid calls.
+  enum Stage : int { kNothingSent, kStreaming, kEnded };
+  bool advance(Stage from, Stage to) { return stage_.compare_exchange_strong(from, to); }
+
   std::atomic<bool> gone_{false};
-  std::atomic<bool> ended_{false};  // respond() or end_stream() was called
+  std::atomic<Stage> stage_{kNothingSent};
   std::atomic<size_t> pending_bytes_{0};
 
   std::mutex mutex_;                            // guards the members below

@@ -67,21 +67,26 @@ class Responder {
 };
 
 // Called on an I/O thread for each complete request; must not block (hand long work to another
-// thread and answer through the responder later).
+// thread and answer through the responder later). A handler that throws gets a 500 response
+// (unless it answered already). Requests on one connection are handed over one at a time: a
+// pipelined request waits until the previous response has completed.
 using HttpHandler = std::function<void(HttpRequest&&, std::shared_ptr<Responder>)>;
 
 struct HttpServerOptions {
   std::string host = "127.0.0.1";
-  uint16_t port = 8080;  // 0 = any free port (see HttpServer::port())
+  uint16_t port = 8080;               // 0 = any free port (see HttpServer::port())
   size_t max_body_bytes = 16u << 20;  // larger bodies get 413
   size_t max_header_bytes = 64u << 10;
-  // A request's header and body must arrive within this (slow clients are cut off with 408).
+  // A request's header and body must arrive within this (slow clients are cut off with 408),
+  // counted from its first byte, or from the accept for a connection's first request (a new
+  // connection that sends nothing is closed without a response).
   std::chrono::milliseconds request_timeout{30000};
   // A kept-alive connection with no new request for this long is closed.
   std::chrono::milliseconds idle_timeout{60000};
   // A write that the client does not accept within this long counts as a client gone.
   std::chrono::milliseconds write_timeout{60000};
   // Bytes queued on one streamed response beyond this count as a client gone (it isn't reading).
+  // Counted from write() until the bytes are handed to the kernel; whole responses are exempt.
   size_t max_pending_write_bytes = 8u << 20;
   int num_io_threads = 1;
   size_t max_connections = 10000;  // beyond this, new connections are accepted and closed at once
@@ -90,20 +95,26 @@ struct HttpServerOptions {
 class HttpServer {
  public:
   // Binds and listens (throws pareto::Error with the address on failure); serves after start().
+  // Also raises the process's RLIMIT_NOFILE soft limit to its hard limit (logged).
   HttpServer(HttpServerOptions options, HttpHandler handler);
-  ~HttpServer();  // stop() then join
+  ~HttpServer();  // stop() then join; must not run on one of the server's I/O threads
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;
 
   void start();           // launches the I/O threads
   uint16_t port() const;  // the bound port
   // Stops accepting new connections; idle kept-alive connections are closed, connections in
-  // the middle of a request keep going until their response completes, then close.
+  // the middle of a request keep going until their response completes, then close. Called
+  // outside the I/O threads, it returns once the listening socket is closed (new connections
+  // are refused from then on).
   void stop_accepting();
-  // Number of requests received whose response has not completed (or whose client is gone).
+  // Number of requests handed to the handler whose response has neither completed nor been cut
+  // short by the client going away.
   size_t num_active_requests() const;
   size_t num_open_connections() const;
-  // Closes every connection (their responders see client_gone) and stops the I/O threads.
+  // Closes every connection (their responders see client_gone, their callbacks run) and stops
+  // the I/O threads; returns once they are joined. Idempotent. Called from an I/O thread (a
+  // handler), it only starts the shutdown and the destructor completes it.
   void stop();
 
  private:
