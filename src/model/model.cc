@@ -188,9 +188,10 @@ void Model::forward(const ForwardBatch& batch, std::span<const KvLayerView> kv_l
   for (int64_t l = 0; l < c.num_layers; ++l) {
     const LayerWeights& w = layers_[static_cast<size_t>(l)];
     // Attention block; xn holds attn_norm(x).
-    matmul(w.wq, xn, n, q, pool);
-    matmul(w.wk, xn, n, k, pool);
-    matmul(w.wv, xn, n, v, pool);
+    // One call for the three projections of xn: its int8 form is made once, and the pool
+    // splits their rows together.
+    const MatmulTarget qkv[] = {{w.wq, q}, {w.wk, k}, {w.wv, v}};
+    matmul_multi(qkv, 3, xn, n, pool);
     add_bias(q, w.bq, n, c.q_size());
     add_bias(k, w.bk, n, c.kv_size());
     add_bias(v, w.bv, n, c.kv_size());
@@ -202,8 +203,8 @@ void Model::forward(const ForwardBatch& batch, std::span<const KvLayerView> kv_l
     matmul(w.wo, attn, n, xn, pool);
     add_rmsnorm(x, xn, w.ffn_norm, xn, n, c.hidden_size, c.rms_eps);
     // Feed-forward block (SwiGLU).
-    matmul(w.w_gate, xn, n, gate, pool);
-    matmul(w.w_up, xn, n, up, pool);
+    const MatmulTarget gate_up[] = {{w.w_gate, gate}, {w.w_up, up}};
+    matmul_multi(gate_up, 2, xn, n, pool);
     silu_mul(gate, up, gate, n * c.ffn_size);
     matmul(w.w_down, gate, n, xn, pool);
     if (l + 1 < c.num_layers)

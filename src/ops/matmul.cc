@@ -28,6 +28,8 @@ constexpr int64_t kPanelBytes = 192 * 1024;
 constexpr int64_t kMinMacsPerShare = 1 << 16;
 // Below this many activations, quantizing them is not worth a parallel_for of its own.
 constexpr int64_t kMinParallelQuantize = 1 << 15;
+// Matrices one matmul_multi call takes (Q/K/V, gate/up).
+constexpr int kMaxMulti = 4;
 
 void check_args(const WeightMatrix& w, const float* x, int64_t num_tokens, const float* y) {
   if (!can_dequantize(w.type)) fail("matmul: unsupported weight type {}", dtype_name(w.type));
@@ -65,24 +67,55 @@ struct PreparedActs {
   int64_t num_blocks;  // K in units of the weight type's block
 };
 
-PreparedActs prepare_acts(const TileTable& tab, const WeightMatrix& w, const float* x,
-                          int64_t num_tokens, ThreadPool& pool) {
-  const int64_t k = w.in_features;
+// How a table wants its activations; tables with equal keys can share one prepared copy.
+struct ActKey {
+  ActKind act;
+  int32_t zero_point;
+  matmul_detail::QuantizeFn quantize;
+  bool operator==(const ActKey&) const = default;
+};
+
+ActKey act_key(const TileTable& tab) {
+  return {tab.act, tab.act == ActKind::kF32 ? 0 : tab.zero_point, tab.quantize};
+}
+
+// slot: which of the calling thread's buffers to fill (a matmul_multi call prepares up to
+// kMaxMulti copies at once).
+PreparedActs prepare_acts(const TileTable& tab, int64_t k, const float* x, int64_t num_tokens,
+                          ThreadPool& pool, int slot) {
   if (tab.act == ActKind::kF32)
     return {reinterpret_cast<const uint8_t*>(x), static_cast<size_t>(k) * sizeof(float), k};
-  const bool q8 = tab.act == ActKind::kQ8;
-  const int64_t num_blocks = q8 ? k / 32 : k / 256;
-  const size_t row_bytes = static_cast<size_t>(num_blocks) * (q8 ? sizeof(ActQ8) : sizeof(ActQ8K));
-  // Owned by the calling thread and kept across calls (it only grows); the workers read it
+  int64_t num_blocks = 0;
+  size_t row_bytes = 0;
+  switch (tab.act) {
+    case ActKind::kQ8:
+      num_blocks = k / 32;
+      row_bytes = static_cast<size_t>(num_blocks) * sizeof(ActQ8);
+      break;
+    case ActKind::kQ8Pair:
+      num_blocks = k / 32;
+      row_bytes = static_cast<size_t>((num_blocks + 1) / 2) * sizeof(ActQ8Pair);
+      break;
+    default:
+      num_blocks = k / 256;
+      row_bytes = static_cast<size_t>(num_blocks) * sizeof(ActQ8K);
+      break;
+  }
+  // Owned by the calling thread and kept across calls (they only grow); the workers read them
   // during this call's parallel_for.
-  thread_local std::vector<uint8_t> buffer;
+  thread_local std::vector<uint8_t> buffers[kMaxMulti];
+  std::vector<uint8_t>& buffer = buffers[slot];
   if (buffer.size() < row_bytes * static_cast<size_t>(num_tokens))
     buffer.resize(row_bytes * static_cast<size_t>(num_tokens));
   uint8_t* out = buffer.data();
   auto quantize = [&](int64_t begin, int64_t end, int) {
     for (int64_t t = begin; t < end; ++t) {
       uint8_t* row = out + static_cast<size_t>(t) * row_bytes;
-      if (q8)
+      if (tab.quantize != nullptr)
+        tab.quantize(x + t * k, k, tab.zero_point, row);
+      else if (tab.act == ActKind::kQ8Pair)
+        quantize_act_q8_pairs(x + t * k, k, tab.zero_point, reinterpret_cast<ActQ8Pair*>(row));
+      else if (tab.act == ActKind::kQ8)
         quantize_act_q8(x + t * k, k, tab.zero_point, reinterpret_cast<ActQ8*>(row));
       else
         quantize_act_q8k(x + t * k, k, reinterpret_cast<ActQ8K*>(row));
@@ -120,30 +153,91 @@ void run_rows(const TileTable& tab, const WeightMatrix& w, const PreparedActs& a
 
 }  // namespace
 
+void matmul_multi_isa(SimdIsa isa, const MatmulTarget* targets, int count, const float* x,
+                      int64_t num_tokens, ThreadPool& pool) {
+  if (count < 0 || count > kMaxMulti)
+    fail("matmul: {} matrices in one call (at most {})", count, kMaxMulti);
+  const int64_t k = count > 0 ? targets[0].w.in_features : 0;
+  for (int i = 0; i < count; ++i) {
+    check_args(targets[i].w, x, num_tokens, targets[i].y);
+    if (targets[i].w.in_features != k)
+      fail("matmul: matrices of one call differ in K ({} and {})", k, targets[i].w.in_features);
+  }
+  if (!cpu_supports(isa)) fail("matmul: this CPU cannot run {} code", simd_isa_name(isa));
+  if (num_tokens == 0) return;
+
+  // The matrices the tile kernels take, each with its prepared activations (shared between
+  // matrices that want the same form) and its first row in one index space over all of them.
+  struct Job {
+    const TileTable* tab;
+    const MatmulTarget* target;
+    PreparedActs acts;
+    int64_t row_offset;
+  };
+  Job jobs[kMaxMulti];
+  ActKey keys[kMaxMulti];
+  PreparedActs prepared[kMaxMulti];
+  int num_jobs = 0, num_prepared = 0;
+  int64_t total_rows = 0;
+  for (int i = 0; i < count; ++i) {
+    const MatmulTarget& tg = targets[i];
+    if (tg.w.out_features == 0) continue;
+    if (k == 0) {
+      std::fill(tg.y, tg.y + num_tokens * tg.w.out_features, 0.0f);
+      continue;
+    }
+    const TileTable* tab = tile_table(isa, tg.w.type);
+    if (tab == nullptr) {
+      matmul_generic(isa, tg.w, x, num_tokens, tg.y, pool);
+      continue;
+    }
+    const ActKey key = act_key(*tab);
+    int slot = 0;
+    while (slot < num_prepared && !(keys[slot] == key)) ++slot;
+    if (slot == num_prepared) {
+      keys[slot] = key;
+      prepared[slot] = prepare_acts(*tab, k, x, num_tokens, pool, slot);
+      ++num_prepared;
+    }
+    jobs[num_jobs++] = {tab, &tg, prepared[slot], total_rows};
+    total_rows += tg.w.out_features;
+  }
+  if (num_jobs == 0) return;
+
+  // One parallel_for over the rows of all matrices: one wake-up and one wait instead of one
+  // per matrix. Every row costs K * num_tokens multiply-adds whatever its matrix.
+  const int64_t macs_per_row = k * num_tokens;
+  int64_t grain = (kMinMacsPerShare + macs_per_row - 1) / macs_per_row;
+  grain = (grain + matmul_detail::kMaxTileRows - 1) / matmul_detail::kMaxTileRows *
+          matmul_detail::kMaxTileRows;
+  pool.parallel_for(
+      total_rows,
+      [&](int64_t begin, int64_t end, int) {
+        for (int j = 0; j < num_jobs; ++j) {
+          const Job& job = jobs[j];
+          const int64_t lo = std::max(begin, job.row_offset);
+          const int64_t hi = std::min(end, job.row_offset + job.target->w.out_features);
+          if (lo < hi)
+            run_rows(*job.tab, job.target->w, job.acts, num_tokens, job.target->y,
+                     lo - job.row_offset, hi - job.row_offset);
+        }
+      },
+      grain);
+}
+
 void matmul_isa(SimdIsa isa, const WeightMatrix& w, const float* x, int64_t num_tokens, float* y,
                 ThreadPool& pool) {
-  check_args(w, x, num_tokens, y);
-  if (!cpu_supports(isa)) fail("matmul: this CPU cannot run {} code", simd_isa_name(isa));
-  if (num_tokens == 0 || w.out_features == 0) return;
-  if (w.in_features == 0) {
-    std::fill(y, y + num_tokens * w.out_features, 0.0f);
-    return;
-  }
-  const TileTable* tab = tile_table(isa, w.type);
-  if (tab == nullptr) return matmul_generic(isa, w, x, num_tokens, y, pool);
-
-  const PreparedActs acts = prepare_acts(*tab, w, x, num_tokens, pool);
-  const int64_t macs_per_row = w.in_features * num_tokens;
-  int64_t grain = (kMinMacsPerShare + macs_per_row - 1) / macs_per_row;
-  grain = (grain + tab->tile_rows - 1) / tab->tile_rows * tab->tile_rows;
-  pool.parallel_for(
-      w.out_features,
-      [&](int64_t begin, int64_t end, int) { run_rows(*tab, w, acts, num_tokens, y, begin, end); },
-      grain);
+  const MatmulTarget target{w, y};
+  matmul_multi_isa(isa, &target, 1, x, num_tokens, pool);
 }
 
 void matmul(const WeightMatrix& w, const float* x, int64_t num_tokens, float* y, ThreadPool& pool) {
   matmul_isa(active_simd_isa(), w, x, num_tokens, y, pool);
+}
+
+void matmul_multi(const MatmulTarget* targets, int count, const float* x, int64_t num_tokens,
+                  ThreadPool& pool) {
+  matmul_multi_isa(active_simd_isa(), targets, count, x, num_tokens, pool);
 }
 
 void matmul_ref(const WeightMatrix& w, const float* x, int64_t num_tokens, float* y) {

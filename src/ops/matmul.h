@@ -29,6 +29,18 @@ struct WeightMatrix {
 // with the same instruction sequence, so results do not depend on the thread count.
 void matmul(const WeightMatrix& w, const float* x, int64_t num_tokens, float* y, ThreadPool& pool);
 
+// One output of matmul_multi: y = x * w^T, y: [num_tokens, w.out_features].
+struct MatmulTarget {
+  WeightMatrix w;
+  float* y;
+};
+
+// matmul of the same x by up to 4 matrices with the same in_features (Q/K/V, gate/up): the
+// activations are quantized once and the rows of all matrices share one split across the pool.
+// Each y is bit-identical to what matmul(targets[i].w, x, num_tokens, targets[i].y) gives.
+void matmul_multi(const MatmulTarget* targets, int count, const float* x, int64_t num_tokens,
+                  ThreadPool& pool);
+
 // Scalar reference: dequantizes each row with dequantize_row_ref and accumulates in double.
 void matmul_ref(const WeightMatrix& w, const float* x, int64_t num_tokens, float* y);
 

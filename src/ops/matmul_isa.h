@@ -21,4 +21,8 @@ namespace pareto {
 void matmul_isa(SimdIsa isa, const WeightMatrix& w, const float* x, int64_t num_tokens, float* y,
                 ThreadPool& pool);
 
+// As matmul_multi, at a pinned level.
+void matmul_multi_isa(SimdIsa isa, const MatmulTarget* targets, int count, const float* x,
+                      int64_t num_tokens, ThreadPool& pool);
+
 }  // namespace pareto

@@ -12,10 +12,15 @@ namespace pareto::matmul_detail {
 
 // What a kernel reads as activations.
 enum class ActKind {
-  kF32,  // the caller's F32 rows as they are
-  kQ8,   // ActQ8 blocks of 32 (matmul_quant_act.h)
-  kQ8K,  // ActQ8K super-blocks of 256
+  kF32,     // the caller's F32 rows as they are
+  kQ8,      // ActQ8 blocks of 32 (matmul_quant_act.h)
+  kQ8K,     // ActQ8K super-blocks of 256
+  kQ8Pair,  // ActQ8Pair: two 32-blocks per 64-byte vector (AVX-512 kernels)
 };
+
+// Quantizes one token row x: [k] into the layout of the table's ActKind (for kQ8Pair,
+// bit-identical to quantize_act_q8_pairs).
+using QuantizeFn = void (*)(const float* x, int64_t k, int32_t zero_point, void* out);
 
 // Computes a tile of rows x tokens outputs:
 //   y[t * y_stride + r] = sum_k act[t][k] * W[r][k]   for r < rows, t < tokens
@@ -28,13 +33,14 @@ using TileFn = void (*)(const uint8_t* w, size_t w_stride, const uint8_t* act, s
                         int64_t num_blocks, float* y, int64_t y_stride);
 
 inline constexpr int kMaxTileRows = 4;
-inline constexpr int kMaxTileTokens = 4;
+inline constexpr int kMaxTileTokens = 8;
 
 struct TileTable {
   ActKind act;
-  int32_t zero_point;  // for kQ8: the weight type's zero point (see ActQ8::bias)
-  int tile_rows;       // <= kMaxTileRows
-  int tile_tokens;     // <= kMaxTileTokens
+  int32_t zero_point;   // for kQ8/kQ8Pair: the zero point folded into ActQ8::bias
+  QuantizeFn quantize;  // nullptr: the scalar quantizer of matmul_quant_act.h
+  int tile_rows;        // <= kMaxTileRows
+  int tile_tokens;      // <= kMaxTileTokens
   TileFn fn[kMaxTileRows][kMaxTileTokens];  // fn[rows - 1][tokens - 1]
 };
 

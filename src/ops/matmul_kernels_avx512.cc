@@ -1,4 +1,7 @@
 // matmul tile kernels for AVX-512 F/BW/VL/DQ + VNNI (see matmul_kernels_inl.h).
+// GCC 12's AVX-512 headers start many intrinsics from _mm512_undefined_* (zero-extensions,
+// inserts, min/max, roundscale), which trips false -Wmaybe-uninitialized warnings once inlined.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
 #include <immintrin.h>
 
 #include <cstddef>

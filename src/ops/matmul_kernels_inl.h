@@ -140,6 +140,150 @@ void tile_q4_0(const uint8_t* w, size_t w_stride, const uint8_t* act, size_t act
   store_tile(acc, y, y_stride);
 }
 
+#if PARETO_MM_AVX512
+// ---------------------------------------------------------------------------------------------
+// Q8_0 and Q4_0 x ActQ8Pair (AVX-512 only): blocks 2p and 2p + 1 share one 64-byte vpdpbusd,
+// one int->float convert and one FMA per output, half the per-block work of the 256-bit kernels
+// above. The weights are the unsigned operand (Q8_0 moved to 0..255 by flipping the sign bit,
+// zero point 128; Q4_0 nibbles, zero point 8) and the activations the signed one; the zero
+// point comes back through ActQ8Pair::bias, which starts lanes 0 and 1 of the int32 sum. Lane i
+// of every vector belongs to block 2p + i % 2 (ActQ8Pair's interleave), so the scales are a
+// 64-bit broadcast of [d(2p), d(2p + 1)].
+
+inline float hsum512(__m512 v) {
+  return hsum256(_mm256_add_ps(_mm512_maskz_extractf32x8_ps(0xFF, v, 0),
+                               _mm512_maskz_extractf32x8_ps(0xFF, v, 1)));
+}
+
+// [a, b, a, b, ...] from two halves. (maskz forms as in vload_f16 below.)
+inline __m512 pair_scales(uint16_t a, uint16_t b) {
+  const __m128 f =
+      _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(a | (static_cast<uint32_t>(b) << 16))));
+  return _mm512_castpd_ps(_mm512_maskz_broadcastsd_pd(0xFF, _mm_castps_pd(f)));
+}
+
+// The unsigned weight bytes of blocks b and b + 1 in ActQ8Pair's lane order, and their scales.
+// kBoth false: block b is the row's last; the partner lanes get zero weights and a zero scale.
+struct PairQ8_0 {
+  static constexpr int32_t kZeroPoint = 128;
+  template <bool kBoth>
+  static __m512i load(const uint8_t* row, int64_t b, __m512& dw) {
+    const BlockQ8_0* blk = reinterpret_cast<const BlockQ8_0*>(row) + b;
+    const __m512i a = _mm512_zextsi256_si512(loadu256(blk[0].qs));
+    const __m512i c = kBoth ? _mm512_zextsi256_si512(loadu256(blk[1].qs)) : _mm512_setzero_si512();
+    dw = pair_scales(blk[0].d, kBoth ? blk[1].d : 0);
+    const __m512i idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+    return _mm512_xor_si512(_mm512_permutex2var_epi32(a, idx, c),
+                            _mm512_set1_epi8(static_cast<char>(0x80)));
+  }
+};
+
+struct PairQ4_0 {
+  static constexpr int32_t kZeroPoint = 8;
+  template <bool kBoth>
+  static __m512i load(const uint8_t* row, int64_t b, __m512& dw) {
+    const BlockQ4_0* blk = reinterpret_cast<const BlockQ4_0*>(row) + b;
+    const __m256i q =
+        _mm256_setr_m128i(loadu128(blk[0].qs), kBoth ? loadu128(blk[1].qs) : _mm_setzero_si128());
+    // 16-byte quarters: low nibbles of b, of b + 1, high nibbles of b, of b + 1.
+    const __m512i z = _mm512_and_si512(
+        _mm512_maskz_inserti64x4(0xFF, _mm512_zextsi256_si512(q), _mm256_srli_epi16(q, 4), 1),
+        _mm512_set1_epi8(0x0F));
+    dw = pair_scales(blk[0].d, kBoth ? blk[1].d : 0);
+    const __m512i idx = _mm512_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15);
+    return _mm512_maskz_permutexvar_epi32(0xFFFF, idx, z);
+  }
+};
+
+template <class W, int R, int T, bool kBoth>
+inline void pair_step(const uint8_t* w, size_t w_stride, const uint8_t* act, size_t act_stride,
+                      int64_t p, __m512 (&acc)[R][T]) {
+  __m512i wq[R];
+  __m512 dw[R];
+  for (int r = 0; r < R; ++r) wq[r] = W::template load<kBoth>(w + r * w_stride, 2 * p, dw[r]);
+  for (int t = 0; t < T; ++t) {
+    const ActQ8Pair* xp = reinterpret_cast<const ActQ8Pair*>(act + t * act_stride) + p;
+    const __m512i xq = _mm512_loadu_si512(xp->qs);
+    double dx2;
+    __builtin_memcpy(&dx2, xp->d, sizeof dx2);
+    const __m512 dx = _mm512_castpd_ps(_mm512_set1_pd(dx2));
+    const __m512i bias =
+        _mm512_zextsi128_si512(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(xp->bias)));
+    for (int r = 0; r < R; ++r) {
+      const __m512i isum = _mm512_dpbusd_epi32(bias, wq[r], xq);
+      acc[r][t] = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(0xFFFF, isum), _mm512_mul_ps(dw[r], dx),
+                                  acc[r][t]);
+    }
+  }
+}
+
+template <class W, int R, int T>
+void tile_pairs(const uint8_t* w, size_t w_stride, const uint8_t* act, size_t act_stride,
+                int64_t num_blocks, float* y, int64_t y_stride) {
+  __m512 acc[R][T];
+  for (int r = 0; r < R; ++r)
+    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
+  const int64_t num_pairs = num_blocks / 2;
+  for (int64_t p = 0; p < num_pairs; ++p)
+    pair_step<W, R, T, true>(w, w_stride, act, act_stride, p, acc);
+  if (num_blocks % 2 != 0) pair_step<W, R, T, false>(w, w_stride, act, act_stride, num_pairs, acc);
+  for (int t = 0; t < T; ++t)
+    for (int r = 0; r < R; ++r) y[t * y_stride + r] = hsum512(acc[r][t]);
+}
+
+template <int R, int T>
+void tile_q8_0_pairs(const uint8_t* w, size_t ws, const uint8_t* a, size_t as, int64_t nb, float* y,
+                     int64_t ys) {
+  tile_pairs<PairQ8_0, R, T>(w, ws, a, as, nb, y, ys);
+}
+template <int R, int T>
+void tile_q4_0_pairs(const uint8_t* w, size_t ws, const uint8_t* a, size_t as, int64_t nb, float* y,
+                     int64_t ys) {
+  tile_pairs<PairQ4_0, R, T>(w, ws, a, as, nb, y, ys);
+}
+
+// quantize_act_q8_pairs, 32 values per step. Same operations as the scalar quantize_block: the
+// maximum is exact in any order, d and its inverse are the same scalar divisions, x * id is one
+// rounded product, and round-to-nearest-even by roundscale equals the scalar's add/subtract of
+// 1.5 * 2^23 for |x * id| <= 127 (NaN inputs aside).
+void quantize_pairs(const float* x, int64_t k, int32_t zero_point, void* out_v) {
+  ActQ8Pair* out = static_cast<ActQ8Pair*>(out_v);
+  const int64_t num_blocks = k / 32;
+  const __m512 lim = _mm512_set1_ps(127.0f);
+  const __m512i idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
+  for (int64_t p = 0; p < (num_blocks + 1) / 2; ++p) {
+    ActQ8Pair& pair = out[p];
+    __m512i q[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
+    for (int h = 0; h < 2; ++h) {
+      if (2 * p + h >= num_blocks) {
+        pair.d[h] = 0.0f;
+        pair.bias[h] = 0;
+        break;
+      }
+      const float* xb = x + (2 * p + h) * 32;
+      const __m512 v0 = _mm512_loadu_ps(xb);
+      const __m512 v1 = _mm512_loadu_ps(xb + 16);
+      const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
+      const float d = amax / 127.0f;
+      const __m512 id = _mm512_set1_ps(d > 0.0f ? 1.0f / d : 0.0f);
+      auto to_int = [&](__m512 v) {
+        v = _mm512_roundscale_ps(_mm512_mul_ps(v, id),
+                                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+        v = _mm512_min_ps(_mm512_max_ps(v, _mm512_sub_ps(_mm512_setzero_ps(), lim)), lim);
+        return _mm512_cvtps_epi32(v);
+      };
+      const __m512i i0 = to_int(v0);
+      const __m512i i1 = to_int(v1);
+      pair.d[h] = d;
+      pair.bias[h] = -zero_point * _mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1));
+      q[h] = _mm512_zextsi256_si512(
+          _mm256_setr_m128i(_mm512_cvtepi32_epi8(i0), _mm512_cvtepi32_epi8(i1)));
+    }
+    _mm512_storeu_si512(pair.qs, _mm512_permutex2var_epi32(q[0], idx, q[1]));
+  }
+}
+#endif  // PARETO_MM_AVX512
+
 // ---------------------------------------------------------------------------------------------
 // Q4_K x ActQ8K. Per super-block: A = sum over sub-blocks s of sc[s] * dot(q_s, x_s) and
 // B = sum_s mn[s] * sum(x_s), both exact int32 lanes; then acc += A * (d * dx) and
@@ -365,10 +509,13 @@ void tile_bf16(const uint8_t* w, size_t ws, const uint8_t* a, size_t as, int64_t
 // ---------------------------------------------------------------------------------------------
 // Tables.
 
-#define PARETO_TILE_ROW(fn, r) \
+// fn[rows - 1][tokens - 1] for rows <= 4 and tokens <= 4 or 8; the rest of the table is null.
+#define PARETO_TILE_ROW4(fn, r) \
   { fn<r, 1>, fn<r, 2>, fn<r, 3>, fn<r, 4> }
-#define PARETO_TILES(fn) \
-  { PARETO_TILE_ROW(fn, 1), PARETO_TILE_ROW(fn, 2), PARETO_TILE_ROW(fn, 3), PARETO_TILE_ROW(fn, 4) }
+#define PARETO_TILE_ROW8(fn, r) \
+  { fn<r, 1>, fn<r, 2>, fn<r, 3>, fn<r, 4>, fn<r, 5>, fn<r, 6>, fn<r, 7>, fn<r, 8> }
+#define PARETO_TILES(row, fn) \
+  { row(fn, 1), row(fn, 2), row(fn, 3), row(fn, 4) }
 
 using matmul_detail::ActKind;
 using matmul_detail::TileTable;
@@ -376,16 +523,40 @@ using matmul_detail::TileTable;
 // AVX2 has 16 vector registers: 4 rows x 2 tokens keeps the accumulators and operands in them.
 constexpr int kTileTokens = PARETO_MM_AVX512 ? 4 : 2;
 
-const TileTable kQ8_0Tiles = {ActKind::kQ8, 0, 4, kTileTokens, PARETO_TILES(tile_q8_0)};
-const TileTable kQ4_0Tiles = {ActKind::kQ8, 8, 4, kTileTokens, PARETO_TILES(tile_q4_0)};
-const TileTable kQ4_KTiles = {ActKind::kQ8K, 0, 4, kTileTokens, PARETO_TILES(tile_q4_k)};
-const TileTable kQ6_KTiles = {ActKind::kQ8K, 0, 4, kTileTokens, PARETO_TILES(tile_q6_k)};
-const TileTable kF32Tiles = {ActKind::kF32, 0, 4, kTileTokens, PARETO_TILES(tile_f32)};
-const TileTable kF16Tiles = {ActKind::kF32, 0, 4, kTileTokens, PARETO_TILES(tile_f16)};
-const TileTable kBF16Tiles = {ActKind::kF32, 0, 4, kTileTokens, PARETO_TILES(tile_bf16)};
+#if PARETO_MM_AVX512
+// 4 x 4 tiles: 16 accumulators, 4 weight vectors and 4 scale vectors in the 32 registers.
+const TileTable kQ8_0Tiles = {ActKind::kQ8Pair,
+                              PairQ8_0::kZeroPoint,
+                              quantize_pairs,
+                              4,
+                              4,
+                              PARETO_TILES(PARETO_TILE_ROW4, tile_q8_0_pairs)};
+const TileTable kQ4_0Tiles = {ActKind::kQ8Pair,
+                              PairQ4_0::kZeroPoint,
+                              quantize_pairs,
+                              4,
+                              4,
+                              PARETO_TILES(PARETO_TILE_ROW4, tile_q4_0_pairs)};
+#else
+const TileTable kQ8_0Tiles = {
+    ActKind::kQ8, 0, nullptr, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q8_0)};
+const TileTable kQ4_0Tiles = {
+    ActKind::kQ8, 8, nullptr, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q4_0)};
+#endif
+const TileTable kQ4_KTiles = {
+    ActKind::kQ8K, 0, nullptr, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q4_k)};
+const TileTable kQ6_KTiles = {
+    ActKind::kQ8K, 0, nullptr, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q6_k)};
+const TileTable kF32Tiles = {
+    ActKind::kF32, 0, nullptr, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_f32)};
+const TileTable kF16Tiles = {
+    ActKind::kF32, 0, nullptr, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_f16)};
+const TileTable kBF16Tiles = {
+    ActKind::kF32, 0, nullptr, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_bf16)};
 
 #undef PARETO_TILES
-#undef PARETO_TILE_ROW
+#undef PARETO_TILE_ROW8
+#undef PARETO_TILE_ROW4
 
 const TileTable* tiles_for(DType t) {
   switch (t) {

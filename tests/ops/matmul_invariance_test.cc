@@ -3,6 +3,7 @@
 // in that batch and the thread count.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <cstring>
 #include <random>
 #include <string>
@@ -98,13 +99,53 @@ TEST(MatmulInvariance, LargeMatricesAcrossPanelsAndThreads) {
   }
 }
 
-// The AVX2 and AVX-512 integer kernels compute the same exact int32 lane sums (dpbusd versus
-// maddubs + madd) and the same float chains, so for the int8 types they agree bit for bit.
-TEST(MatmulInvariance, Avx2AndAvx512AgreeOnQuantizedWeights) {
+// matmul_multi (Q/K/V and gate/up in one call) gives each matrix the bits matmul gives it, also
+// when the matrices want different activation forms (mixed types, as in Q4_K_M files).
+TEST(MatmulInvariance, MultiEqualsSeparateCalls) {
+  std::mt19937 rng(4);
+  const int64_t k = 512;
+  const std::vector<std::vector<DType>> groups = {
+      {DType::Q8_0, DType::Q8_0, DType::Q8_0},
+      {DType::Q4_0, DType::Q4_0},
+      {DType::Q4_K, DType::Q6_K, DType::Q8_0, DType::F16},
+      {DType::Q5_0, DType::Q4_0, DType::F32}};
+  for (const auto& types : groups) {
+    std::vector<Matrix> ms;
+    for (size_t i = 0; i < types.size(); ++i)
+      ms.push_back(random_matrix(types[i], k, 5 + 4 * static_cast<int64_t>(i), rng));
+    for (int64_t tokens : {1, 3, 9}) {
+      const auto x = activations(tokens, k, rng);
+      for (SimdIsa isa : supported_isas()) {
+        for (int threads : {1, 2}) {
+          ThreadPool pool(threads);
+          std::vector<std::vector<float>> multi(ms.size()), alone(ms.size());
+          std::vector<MatmulTarget> targets;
+          for (size_t i = 0; i < ms.size(); ++i) {
+            multi[i].assign(static_cast<size_t>(tokens * ms[i].w.out_features), NAN);
+            alone[i].assign(multi[i].size(), NAN);
+            targets.push_back({ms[i].w, multi[i].data()});
+            matmul_isa(isa, ms[i].w, x.data(), tokens, alone[i].data(), pool);
+          }
+          matmul_multi_isa(isa, targets.data(), static_cast<int>(targets.size()), x.data(), tokens,
+                           pool);
+          for (size_t i = 0; i < ms.size(); ++i)
+            ASSERT_EQ(std::memcmp(multi[i].data(), alone[i].data(), multi[i].size() * 4), 0)
+                << dtype_name(types[i]) << " " << simd_isa_name(isa) << " tokens=" << tokens
+                << " threads=" << threads;
+        }
+      }
+    }
+  }
+}
+
+// For the K-quants the AVX2 and AVX-512 kernels compute the same exact int32 lane sums (dpbusd
+// versus maddubs + madd) and the same float chains, so they agree bit for bit. (Q8_0 and Q4_0
+// differ on purpose: AVX-512 sums two blocks per 16-lane vector, AVX2 one per 8 lanes.)
+TEST(MatmulInvariance, Avx2AndAvx512AgreeOnKQuants) {
   if (!cpu_supports(SimdIsa::kAvx512)) GTEST_SKIP() << "no AVX-512";
   std::mt19937 rng(3);
   ThreadPool pool(2);
-  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
+  for (DType t : {DType::Q4_K, DType::Q6_K}) {
     const Matrix m = random_matrix(t, 768, 21, rng);
     const auto x = activations(11, 768, rng);
     std::vector<float> a(11 * 21), b(11 * 21);

@@ -2,7 +2,12 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <cstring>
+#include <random>
 #include <vector>
+
+#include "ops/matmul_kernels.h"
 
 namespace pareto {
 namespace {
@@ -45,6 +50,66 @@ TEST(QuantizeActQ8K, OneScalePerSuperBlockAndSumsPer16) {
     int sum = 0;
     for (int i = 0; i < 16; ++i) sum += out.qs[16 * j + i];
     EXPECT_EQ(out.bsums[j], sum) << j;
+  }
+}
+
+// Random rows with outliers and exact ties (x * id landing on .5), K with an odd block count.
+std::vector<float> tricky_row(int64_t k, std::mt19937& rng) {
+  std::normal_distribution<float> normal(0.0f, 1.0f);
+  std::vector<float> x(static_cast<size_t>(k));
+  for (auto& v : x) v = normal(rng);
+  for (int64_t i = 0; i < k; i += 41) x[i] *= 30.0f;
+  for (int64_t b = 0; b + 32 <= k; b += 96) {
+    x[b] = 127.0f;  // d = 1: the next values are exact halves
+    x[b + 1] = 2.5f;
+    x[b + 2] = -3.5f;
+    x[b + 3] = 0.5f;
+  }
+  if (k >= 64) std::fill(x.begin() + 32, x.begin() + 64, 0.0f);  // a zero block
+  return x;
+}
+
+TEST(QuantizeActQ8Pairs, InterleavesTheBlocksOfQuantizeActQ8) {
+  std::mt19937 rng(5);
+  for (int64_t k : {32, 64, 224, 576}) {
+    const auto x = tricky_row(k, rng);
+    std::vector<ActQ8> blocks(static_cast<size_t>(k / 32));
+    quantize_act_q8(x.data(), k, 128, blocks.data());
+    std::vector<ActQ8Pair> pairs(static_cast<size_t>((k / 32 + 1) / 2));
+    quantize_act_q8_pairs(x.data(), k, 128, pairs.data());
+    for (int64_t b = 0; b < static_cast<int64_t>(pairs.size()) * 2; ++b) {
+      const ActQ8Pair& p = pairs[static_cast<size_t>(b / 2)];
+      const int h = static_cast<int>(b % 2);
+      const bool real = b < k / 32;
+      EXPECT_EQ(p.d[h], real ? blocks[static_cast<size_t>(b)].d : 0.0f) << k << " " << b;
+      EXPECT_EQ(p.bias[h], real ? blocks[static_cast<size_t>(b)].bias : 0) << k << " " << b;
+      for (int i = 0; i < 32; ++i)
+        EXPECT_EQ(p.qs[8 * (i / 4) + 4 * h + i % 4],
+                  real ? blocks[static_cast<size_t>(b)].qs[i] : 0)
+            << k << " " << b << " " << i;
+    }
+  }
+}
+
+// The AVX-512 quantizer of the Q8_0/Q4_0 kernels gives the scalar one's bytes exactly.
+TEST(QuantizeActQ8Pairs, Avx512QuantizerIsBitIdenticalToScalar) {
+  const matmul_detail::TileTable* tab = matmul_detail::tiles_avx512(DType::Q4_0);
+  if (!__builtin_cpu_supports("avx512vnni") || tab == nullptr || tab->quantize == nullptr)
+    GTEST_SKIP() << "no AVX-512 VNNI";
+  std::mt19937 rng(6);
+  for (int64_t k : {32, 64, 96, 224, 576, 2048, 5632}) {
+    for (int rep = 0; rep < 20; ++rep) {
+      auto x = tricky_row(k, rng);
+      if (rep % 2 == 1)
+        for (auto& v : x) v *= 1e-3f;
+      const size_t num_pairs = static_cast<size_t>((k / 32 + 1) / 2);
+      std::vector<ActQ8Pair> want(num_pairs), got(num_pairs);
+      std::memset(got.data(), 0x5A, num_pairs * sizeof(ActQ8Pair));
+      quantize_act_q8_pairs(x.data(), k, tab->zero_point, want.data());
+      tab->quantize(x.data(), k, tab->zero_point, got.data());
+      ASSERT_EQ(std::memcmp(want.data(), got.data(), num_pairs * sizeof(ActQ8Pair)), 0)
+          << "k=" << k << " rep=" << rep;
+    }
   }
 }
 
