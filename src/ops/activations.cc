@@ -6,12 +6,13 @@
 #include <cmath>
 #include <cstring>
 
+#include "ops/simd_reduce.h"
 
 namespace pareto {
 namespace {
 
-#define PARETO_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define PARETO_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
+using simd::hsum256;
+using simd::hsum512;
 
 // maskz forms with an all-ones mask below: the unmasked intrinsics trip a false
 // -Wmaybe-uninitialized in GCC 12's headers.
@@ -70,19 +71,6 @@ PARETO_AVX512 __m512 exp_avx512(__m512 x) {
   const __m512i e = _mm512_maskz_slli_epi32(
       kAll, _mm512_add_epi32(_mm512_maskz_cvtps_epi32(kAll, n), _mm512_set1_epi32(127)), 23);
   return _mm512_maskz_mul_ps(ok, p, _mm512_castsi512_ps(e));
-}
-
-PARETO_AVX2 float hsum256(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-PARETO_AVX512 float hsum512(__m512 v) {
-  // maskz forms: the unmasked extract trips a false -Wuninitialized in GCC 12's headers.
-  return hsum256(_mm256_add_ps(_mm512_maskz_extractf32x8_ps(0xFF, v, 0),
-                               _mm512_maskz_extractf32x8_ps(0xFF, v, 1)));
 }
 
 float exp_shifted_scalar(float* s, int64_t count, float shift) {

@@ -19,35 +19,23 @@
 #include "base/half.h"
 #include "ops/activations.h"
 #include "ops/attention.h"
+#include "ops/simd_reduce.h"
 #include "weights/simd_isa.h"
 
 namespace pareto {
 namespace {
+
+using simd::hsum256;
+using simd::hsum512;
 
 // Positions per tile: scores of a tile fit in two AVX-512 registers per query head.
 constexpr int64_t kTile = 32;
 // Scratch rows are padded to a multiple of this many floats (one AVX-512 vector).
 constexpr int64_t kDimAlign = 16;
 
-#define PARETO_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define PARETO_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
-
 // maskz forms with an all-ones mask below: the unmasked intrinsics trip a false
 // -Wmaybe-uninitialized in GCC 12's headers.
 constexpr __mmask16 kAll = 0xFFFF;
-
-PARETO_AVX2 float hsum256(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
-
-PARETO_AVX512 float hsum512(__m512 v) {
-  // maskz forms: the unmasked extract trips a false -Wuninitialized in GCC 12's headers.
-  return hsum256(_mm256_add_ps(_mm512_maskz_extractf32x8_ps(0xFF, v, 0),
-                               _mm512_maskz_extractf32x8_ps(0xFF, v, 1)));
-}
 
 // The four steps of a tile. Shapes: q [group, padded], k and v [kTile, padded] (rows < count
 // valid), scores [group, kTile], acc [padded]; padded is a multiple of kDimAlign.

@@ -8,10 +8,14 @@
 #include <algorithm>
 #include <vector>
 
+#include "ops/simd_reduce.h"
 #include "weights/dequantize.h"
 
 namespace pareto {
 namespace {
+
+using simd::hsum256;
+using simd::hsum512;
 
 // Output rows are handled in tiles of kRowTile: one token's activations are loaded once per
 // tile and feed kRowTile independent dot products. Rows that do not fill a tile use the
@@ -44,17 +48,7 @@ void dot_scalar(const float* x, const float* w, int64_t w_stride, int64_t k, flo
 }
 
 // ---------------------------------------------------------------------------------------------
-// AVX2: two 8-lane accumulators per output, tail by masked load.
-
-#define PARETO_AVX2 __attribute__((target("avx2,fma,f16c")))
-#define PARETO_AVX512 __attribute__((target("avx512f,avx512bw,avx512vl,avx512dq,avx2,fma,f16c")))
-
-PARETO_AVX2 inline float hsum256(__m256 v) {
-  __m128 s = _mm_add_ps(_mm256_castps256_ps128(v), _mm256_extractf128_ps(v, 1));
-  s = _mm_add_ps(s, _mm_movehl_ps(s, s));
-  s = _mm_add_ss(s, _mm_movehdup_ps(s));
-  return _mm_cvtss_f32(s);
-}
+// AVX2: two 8-lane accumulators per output.
 
 // Lanes < n (n in [0, 8]) all ones.
 PARETO_AVX2 inline __m256i lane_mask256(int64_t n) {
@@ -62,22 +56,16 @@ PARETO_AVX2 inline __m256i lane_mask256(int64_t n) {
                             _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
 }
 
+// The body and the K tail share one loop: every step loads under a lane mask, all ones but in the
+// last step, so there is one copy of the per-output chain (masked-off lanes add 0 * 0).
+
 template <int R>
 PARETO_AVX2 void dot_avx2(const float* x, const float* w, int64_t w_stride, int64_t k, float* out) {
   __m256 acc0[R], acc1[R];
   for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = _mm256_setzero_ps();
-  int64_t i = 0;
-  for (; i + 16 <= k; i += 16) {
-    const __m256 x0 = _mm256_loadu_ps(x + i);
-    const __m256 x1 = _mm256_loadu_ps(x + i + 8);
-    for (int r = 0; r < R; ++r) {
-      acc0[r] = _mm256_fmadd_ps(x0, _mm256_loadu_ps(w + r * w_stride + i), acc0[r]);
-      acc1[r] = _mm256_fmadd_ps(x1, _mm256_loadu_ps(w + r * w_stride + i + 8), acc1[r]);
-    }
-  }
-  if (i < k) {
+  for (int64_t i = 0; i < k; i += 16) {
     const __m256i m0 = lane_mask256(std::min<int64_t>(8, k - i));
-    const __m256i m1 = lane_mask256(std::max<int64_t>(0, k - i - 8));
+    const __m256i m1 = lane_mask256(std::clamp<int64_t>(k - i - 8, 0, 8));
     const __m256 x0 = _mm256_maskload_ps(x + i, m0);
     const __m256 x1 = _mm256_maskload_ps(x + i + 8, m1);
     for (int r = 0; r < R; ++r) {
@@ -89,17 +77,11 @@ PARETO_AVX2 void dot_avx2(const float* x, const float* w, int64_t w_stride, int6
 }
 
 // ---------------------------------------------------------------------------------------------
-// AVX-512: two 16-lane accumulators per output, tail by masked load.
+// AVX-512: two 16-lane accumulators per output, the same masked loop.
 
-PARETO_AVX512 inline float hsum512(__m512 v) {
-  // maskz forms: the unmasked ones (and the 512->256 cast) trip a false -Wuninitialized in GCC 12's
-  // headers.
-  const __m256 s = _mm256_add_ps(_mm512_maskz_extractf32x8_ps(0xFF, v, 0),
-                                 _mm512_maskz_extractf32x8_ps(0xFF, v, 1));
-  __m128 t = _mm_add_ps(_mm256_castps256_ps128(s), _mm256_extractf128_ps(s, 1));
-  t = _mm_add_ps(t, _mm_movehl_ps(t, t));
-  t = _mm_add_ss(t, _mm_movehdup_ps(t));
-  return _mm_cvtss_f32(t);
+// Lanes < n (n in [0, 16]) set.
+inline __mmask16 lane_mask16(int64_t n) {
+  return static_cast<__mmask16>((1u << n) - 1);
 }
 
 template <int R>
@@ -107,19 +89,9 @@ PARETO_AVX512 void dot_avx512(const float* x, const float* w, int64_t w_stride, 
                               float* out) {
   __m512 acc0[R], acc1[R];
   for (int r = 0; r < R; ++r) acc0[r] = acc1[r] = _mm512_setzero_ps();
-  int64_t i = 0;
-  for (; i + 32 <= k; i += 32) {
-    const __m512 x0 = _mm512_loadu_ps(x + i);
-    const __m512 x1 = _mm512_loadu_ps(x + i + 16);
-    for (int r = 0; r < R; ++r) {
-      acc0[r] = _mm512_fmadd_ps(x0, _mm512_loadu_ps(w + r * w_stride + i), acc0[r]);
-      acc1[r] = _mm512_fmadd_ps(x1, _mm512_loadu_ps(w + r * w_stride + i + 16), acc1[r]);
-    }
-  }
-  if (i < k) {
-    const int64_t rest = k - i;
-    const __mmask16 m0 = static_cast<__mmask16>((1u << std::min<int64_t>(16, rest)) - 1);
-    const __mmask16 m1 = static_cast<__mmask16>((1u << std::max<int64_t>(0, rest - 16)) - 1);
+  for (int64_t i = 0; i < k; i += 32) {
+    const __mmask16 m0 = lane_mask16(std::min<int64_t>(16, k - i));
+    const __mmask16 m1 = lane_mask16(std::clamp<int64_t>(k - i - 16, 0, 16));
     const __m512 x0 = _mm512_maskz_loadu_ps(m0, x + i);
     const __m512 x1 = _mm512_maskz_loadu_ps(m1, x + i + 16);
     for (int r = 0; r < R; ++r) {

@@ -7,6 +7,7 @@
 #include "base/dtype.h"
 #include "ops/matmul_kernels.h"
 #include "ops/matmul_quant_act.h"
+#include "ops/simd_reduce.h"
 #include "weights/quant_blocks.h"
 
 // Everything below, and only that, is compiled for this level; all headers come first.
