@@ -130,6 +130,10 @@ const JinjaCase kJinjaCases[] = {
 TEST(ChatTemplateJinja, SnippetsMatchJinja2) {
   for (const auto& c : kJinjaCases) {
     SCOPED_TRACE(c.name);
+    if (c.expected == nullptr) {  // Jinja2 raises here: so must we
+      EXPECT_FALSE(render_error(c.source, json::parse(c.context)).empty()) << c.source;
+      continue;
+    }
     try {
       EXPECT_EQ(render(c.source, json::parse(c.context)), c.expected) << c.source;
     } catch (const Error& e) {

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cmath>
+#include <cstdio>
 #include <cstdlib>
 #include <unordered_map>
 
@@ -381,6 +382,13 @@ Value f_round(Interpreter& in, const Value& v, CallArgs& a) {
   const std::string method = arg_str(a, 1, "method", "common");
   if (!v.is_number()) in.fail(std::string("round: a number is required, not ") + v.type_name());
   if (method == "common" && !v.is_float()) return Value(v.to_int());
+  if (method == "common" && precision >= 0) {
+    // Python rounds the exact binary value half to even; printf does the same.
+    char buf[512];
+    std::snprintf(buf, sizeof(buf), "%.*f", static_cast<int>(std::min<int64_t>(precision, 300)),
+                  v.to_double());
+    return Value(std::strtod(buf, nullptr));
+  }
   const double scale =
       std::pow(10.0, static_cast<double>(std::clamp<int64_t>(precision, -300, 300)));
   const double x = v.to_double() * scale;

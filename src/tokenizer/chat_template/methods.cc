@@ -55,18 +55,16 @@ List* split_string(Interpreter& in, const std::string& s, const Value& sep, int6
       words.emplace_back(i, j);
       i = j;
     }
-    if (maxsplit >= 0 && words.size() > static_cast<size_t>(maxsplit) + 1) {
+    if (maxsplit >= 0 && words.size() > static_cast<size_t>(maxsplit)) {
+      // The unsplit remainder keeps its inner and outer whitespace on the far side.
+      const size_t k = static_cast<size_t>(maxsplit);
       if (from_right) {
-        const size_t keep = words.size() - static_cast<size_t>(maxsplit);
-        std::pair<size_t, size_t> head{words[0].first, words[keep - 1].second};
+        const size_t keep = words.size() - k;
+        const std::pair<size_t, size_t> head{0, words[keep - 1].second};
         words.erase(words.begin(), words.begin() + static_cast<std::ptrdiff_t>(keep));
         words.insert(words.begin(), head);
       } else {
-        const size_t k = static_cast<size_t>(maxsplit);
-        std::pair<size_t, size_t> tail{words[k].first, cps.size()};
-        size_t end = cps.size();
-        while (end > tail.first && is_ws(cps[end - 1])) --end;
-        tail.second = end;
+        const std::pair<size_t, size_t> tail{words[k].first, cps.size()};
         words.resize(k);
         words.push_back(tail);
       }

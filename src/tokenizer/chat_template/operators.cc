@@ -207,11 +207,22 @@ std::string percent_format(Interpreter& in, const std::string& fmt,
     char buf[128];
     switch (conv) {
       case 's':
-        out += to_str(v);
+      case 'r': {
+        std::string text = conv == 's' ? to_str(v) : to_repr(v);
+        // Width (and '-' for left alignment) pad to code points, as Python does.
+        size_t width = 0;
+        for (char c : spec) {
+          if (c >= '0' && c <= '9') width = width * 10 + static_cast<size_t>(c - '0');
+          if (c == '.') break;
+        }
+        const size_t len = utf8_length(text);
+        const bool left = spec.find('-') != std::string::npos;
+        if (len < width) {
+          text = left ? text + std::string(width - len, ' ') : std::string(width - len, ' ') + text;
+        }
+        out += text;
         break;
-      case 'r':
-        out += to_repr(v);
-        break;
+      }
       case 'd':
       case 'i':
         if (!v.is_number())
