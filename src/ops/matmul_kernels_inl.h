@@ -235,6 +235,34 @@ void tile_q4_0_pairs(const uint8_t* w, size_t ws, const uint8_t* a, size_t as, i
   tile_pairs<PairQ4_0, R, T>(w, ws, a, as, nb, y, ys);
 }
 
+// The scalar quantizer's value for each of 16 lanes (see quantize_pairs).
+inline __m512i quantize16(__m512 v, __m512 id) {
+  const __m512 lim = _mm512_set1_ps(127.0f);
+  v = _mm512_roundscale_ps(_mm512_mul_ps(v, id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
+  v = _mm512_min_ps(_mm512_max_ps(v, _mm512_sub_ps(_mm512_setzero_ps(), lim)), lim);
+  return _mm512_cvtps_epi32(v);
+}
+
+// quantize_act_q8k: one 16-lane vector per bsums entry.
+void quantize_q8k(const float* x, int64_t k, int32_t /*zero_point*/, void* out_v) {
+  ActQ8K* out = static_cast<ActQ8K*>(out_v);
+  for (int64_t b = 0; b < k / 256; ++b) {
+    const float* xb = x + b * 256;
+    __m512 amax = _mm512_setzero_ps();
+    for (int j = 0; j < 16; ++j)
+      amax = _mm512_max_ps(amax, _mm512_abs_ps(_mm512_loadu_ps(xb + 16 * j)));
+    const float d = _mm512_reduce_max_ps(amax) / 127.0f;
+    const __m512 id = _mm512_set1_ps(d > 0.0f ? 1.0f / d : 0.0f);
+    ActQ8K& blk = out[b];
+    blk.d = d;
+    for (int j = 0; j < 16; ++j) {
+      const __m512i q = quantize16(_mm512_loadu_ps(xb + 16 * j), id);
+      blk.bsums[j] = static_cast<int16_t>(_mm512_reduce_add_epi32(q));
+      _mm_storeu_si128(reinterpret_cast<__m128i*>(blk.qs + 16 * j), _mm512_cvtepi32_epi8(q));
+    }
+  }
+}
+
 // quantize_act_q8_pairs, 32 values per step. Same operations as the scalar quantize_block: the
 // maximum is exact in any order, d and its inverse are the same scalar divisions, x * id is one
 // rounded product, and round-to-nearest-even by roundscale equals the scalar's add/subtract of
@@ -242,7 +270,6 @@ void tile_q4_0_pairs(const uint8_t* w, size_t ws, const uint8_t* a, size_t as, i
 void quantize_pairs(const float* x, int64_t k, int32_t zero_point, void* out_v) {
   ActQ8Pair* out = static_cast<ActQ8Pair*>(out_v);
   const int64_t num_blocks = k / 32;
-  const __m512 lim = _mm512_set1_ps(127.0f);
   const __m512i idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
   for (int64_t p = 0; p < (num_blocks + 1) / 2; ++p) {
     ActQ8Pair& pair = out[p];
@@ -259,14 +286,8 @@ void quantize_pairs(const float* x, int64_t k, int32_t zero_point, void* out_v) 
       const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
       const float d = amax / 127.0f;
       const __m512 id = _mm512_set1_ps(d > 0.0f ? 1.0f / d : 0.0f);
-      auto to_int = [&](__m512 v) {
-        v = _mm512_roundscale_ps(_mm512_mul_ps(v, id),
-                                 _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
-        v = _mm512_min_ps(_mm512_max_ps(v, _mm512_sub_ps(_mm512_setzero_ps(), lim)), lim);
-        return _mm512_cvtps_epi32(v);
-      };
-      const __m512i i0 = to_int(v0);
-      const __m512i i1 = to_int(v1);
+      const __m512i i0 = quantize16(v0, id);
+      const __m512i i1 = quantize16(v1, id);
       pair.d[h] = d;
       pair.bias[h] = -zero_point * _mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1));
       q[h] = _mm512_zextsi256_si512(
@@ -516,6 +537,12 @@ using matmul_detail::TileTable;
 constexpr int kTileTokens = PARETO_MM_AVX512 ? 4 : 2;
 
 #if PARETO_MM_AVX512
+constexpr matmul_detail::QuantizeFn kQuantizeQ8K = quantize_q8k;
+#else
+constexpr matmul_detail::QuantizeFn kQuantizeQ8K = nullptr;
+#endif
+
+#if PARETO_MM_AVX512
 // Q8_0: 4 x 4 tiles (16 accumulators, 4 weight and 4 scale vectors in the 32 registers). Q4_0
 // takes 2 x 8: its nibble unpacking costs more per row, so each row serves more tokens
 // (~5-10% faster than 4 x 4 on the model shapes of bench/matmul_bench.cc).
@@ -538,9 +565,9 @@ const TileTable kQ4_0Tiles = {
     ActKind::kQ8, 8, nullptr, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q4_0)};
 #endif
 const TileTable kQ4_KTiles = {
-    ActKind::kQ8K, 0, nullptr, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q4_k)};
+    ActKind::kQ8K, 0, kQuantizeQ8K, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q4_k)};
 const TileTable kQ6_KTiles = {
-    ActKind::kQ8K, 0, nullptr, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q6_k)};
+    ActKind::kQ8K, 0, kQuantizeQ8K, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q6_k)};
 const TileTable kF32Tiles = {
     ActKind::kF32, 0, nullptr, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_f32)};
 const TileTable kF16Tiles = {

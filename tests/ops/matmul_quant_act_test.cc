@@ -113,5 +113,27 @@ TEST(QuantizeActQ8Pairs, Avx512QuantizerIsBitIdenticalToScalar) {
   }
 }
 
+// Likewise for the K-quants' super-blocks.
+TEST(QuantizeActQ8K, Avx512QuantizerIsBitIdenticalToScalar) {
+  const matmul_detail::TileTable* tab = matmul_detail::tiles_avx512(DType::Q4_K);
+  if (!__builtin_cpu_supports("avx512vnni") || tab == nullptr || tab->quantize == nullptr)
+    GTEST_SKIP() << "no AVX-512 VNNI";
+  std::mt19937 rng(8);
+  for (int64_t k : {256, 768, 2048, 5632}) {
+    for (int rep = 0; rep < 20; ++rep) {
+      auto x = tricky_row(k, rng);
+      if (rep % 2 == 1)
+        for (auto& v : x) v *= 1e-3f;
+      const size_t n = static_cast<size_t>(k / 256);
+      std::vector<ActQ8K> want(n), got(n);
+      std::memset(got.data(), 0x5A, n * sizeof(ActQ8K));
+      quantize_act_q8k(x.data(), k, want.data());
+      tab->quantize(x.data(), k, 0, got.data());
+      ASSERT_EQ(std::memcmp(want.data(), got.data(), n * sizeof(ActQ8K)), 0)
+          << "k=" << k << " rep=" << rep;
+    }
+  }
+}
+
 }  // namespace
 }  // namespace pareto
