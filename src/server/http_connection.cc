@@ -220,7 +220,14 @@ void HttpConnection::parse_buffer() {
     error_code ec;
     size_t used = parser_->put(input_.data(), ec);
     input_.consume(used);
-    if (ec == http::error::need_more) break;
+    if (ec == http::error::need_more) {
+      // Beast bounds the header block itself; this bounds anything else it cannot consume
+      // yet (a chunk-size line that never ends), which would otherwise grow without limit.
+      if (input_.size() > state_->options.max_header_bytes + read_chunk_.size()) {
+        return reject_request(400, "Malformed HTTP request: a line is too long");
+      }
+      break;
+    }
     if (ec == http::error::header_limit) {
       return reject_request(431, fmt::format("Request header fields are larger than {} bytes",
                                              state_->options.max_header_bytes));

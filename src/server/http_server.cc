@@ -160,7 +160,9 @@ void HttpServer::Impl::on_accept(error_code ec, tcp::socket socket) {
   // Each streamed chunk must leave at once, not wait for more data (Nagle) or for an ACK.
   socket.set_option(tcp::no_delay(true), ignored);
   auto endpoint = socket.remote_endpoint(ignored);
-  std::string remote = fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
+  std::string remote = endpoint.address().is_v6()
+                           ? fmt::format("[{}]:{}", endpoint.address().to_string(), endpoint.port())
+                           : fmt::format("{}:{}", endpoint.address().to_string(), endpoint.port());
 
   std::shared_ptr<HttpConnection> connection;
   {

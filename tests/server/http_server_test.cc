@@ -419,6 +419,17 @@ TEST_F(HttpServerTest, MalformedRequestGets400) {
   EXPECT_TRUE(c.wait_closed());
 }
 
+TEST_F(HttpServerTest, EndlessChunkSizeLineIsRejected) {
+  HttpServerOptions options;
+  options.max_header_bytes = 1024;
+  start(options);
+  Client c(port());
+  ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5;" +
+                     std::string(64 << 10, 'e')));
+  EXPECT_EQ(c.read_response().status, 400);
+  EXPECT_EQ(num_handled_.load(), 0);
+}
+
 TEST_F(HttpServerTest, SlowRequestGets408) {
   HttpServerOptions options;
   options.request_timeout = 300ms;
