@@ -322,6 +322,34 @@ TEST(ChatTemplateGuards, OutputGrowthIsCapped) {
   EXPECT_TRUE(contains(render_error("{{ range(1000000000)|length }}"), "range too big"));
 }
 
+TEST(ChatTemplateGuards, WorkOnBigStringsIsCharged) {
+  // A 4 MiB string searched and measured 100000 times must hit the step limit, not run for
+  // minutes.
+  const std::string e = render_error(
+      "{% set ns = namespace(s='x') %}{% for i in range(22) %}{% set ns.s = ns.s ~ ns.s %}"
+      "{% endfor %}{% for i in range(100000) %}{% if 'zz' in ns.s or ns.s|length == 0 %}{% endif %}"
+      "{% endfor %}");
+  EXPECT_TRUE(contains(e, "step limit")) << e;
+}
+
+TEST(ChatTemplateGuards, LongConversationsStayWithinTheLimits) {
+  json messages = json::array();
+  for (int i = 0; i < 2000; ++i) {
+    messages.push_back({{"role", i % 2 == 0 ? "user" : "assistant"},
+                        {"content", std::string(2000, static_cast<char>('a' + i % 26))}});
+  }
+  const std::string dir = test::reference_dir() + "/chat_templates";
+  for (const char* name :
+       {"Qwen-Qwen2.5-7B-Instruct.jinja", "meta-llama-Llama-3.2-3B-Instruct.jinja",
+        "mistralai-Mistral-Nemo-Instruct-2407.jinja"}) {
+    SCOPED_TRACE(name);
+    ChatTemplate t(test::read_file(dir + "/" + name));
+    ChatTemplateInputs in;
+    in.messages = messages;
+    EXPECT_GT(t.render(in).size(), 2000u * 2000u);
+  }
+}
+
 TEST(ChatTemplateGuards, DeepNestingIsASyntaxError) {
   const std::string deep = "{{ " + std::string(5000, '(') + "1" + std::string(5000, ')') + " }}";
   EXPECT_TRUE(contains(parse_error(deep), "nested too deeply"));

@@ -77,6 +77,20 @@ void Interpreter::charge(uint64_t units) {
   }
 }
 
+void Interpreter::charge_text(const Value& v) {
+  if (v.is_string()) charge(v.as_string().size() / 64);
+}
+
+void Interpreter::charge_search(const Value& text, const CallArgs& args) {
+  if (!text.is_string()) return;
+  // Substring searches cost up to text x pattern: charge for both.
+  size_t pattern = 0;
+  for (const auto& a : args.positional) {
+    if (a.is_string()) pattern = std::max(pattern, a.as_string().size());
+  }
+  charge((text.as_string().size() / 64 + 1) * (pattern / 64 + 1));
+}
+
 void Interpreter::check_size(size_t bytes) const {
   if (bytes > limits_.max_output_bytes) {
     fail("template output exceeds " + std::to_string(limits_.max_output_bytes) + " bytes");
@@ -231,6 +245,7 @@ Value Interpreter::eval_call(const Expr& e, Scope& scope) {
     eval_args(e, 1, scope, args);
     pos_ = e.offset;
     Value result;
+    charge_search(obj, args);
     if (call_method(*this, obj, callee.name, args, result)) return result;
     return call(getattr(obj, callee.name), args);
   }
@@ -268,6 +283,7 @@ Value Interpreter::getitem(const Value& obj, const Value& key) {
     if (key.is_string()) return getattr(obj, key.as_string());
     return Value::undefined(attr_owner(obj) + " has no element " + to_repr(key));
   }
+  charge_text(obj);
   if ((obj.is_list() || obj.is_string()) && (key.is_int() || key.is_bool())) {
     int64_t i = key.to_int();
     if (obj.is_list()) {
@@ -301,6 +317,7 @@ Value Interpreter::eval_slice(const Value& obj, const Value& start, const Value&
   const std::optional<int64_t> b = index_of(stop, "stop");
   const int64_t st = index_of(step, "step").value_or(1);
   if (st == 0) fail("slice step cannot be zero");
+  charge_text(obj);
   std::vector<uint32_t> cps;
   int64_t n = 0;
   if (obj.is_list()) {
@@ -380,6 +397,7 @@ Value Interpreter::get_path(const Value& obj, const Value& path) {
 Value Interpreter::apply_filter(const std::string& name, const Value& input, CallArgs& args) {
   const FilterFn fn = find_filter(name);
   if (!fn) fail("no filter named '" + name + "'");
+  charge_search(input, args);
   return fn(*this, input, args);
 }
 
@@ -390,6 +408,8 @@ bool Interpreter::apply_test(const std::string& name, const Value& input, CallAr
 }
 
 bool Interpreter::eval_compare(const std::string& op, const Value& a, const Value& b) {
+  charge_text(a);
+  charge_text(b);
   if (op == "==") return equals(a, b);
   if (op == "!=") return !equals(a, b);
   if (op == "<") return less_than(a, b);

@@ -49,6 +49,10 @@ class Interpreter {
 
   // Resource accounting for work proportional to `units` (items copied, loop turns).
   void charge(uint64_t units);
+  // Charges for scanning a string value (1 step per 64 bytes): work on big strings counts.
+  void charge_text(const Value& v);
+  // Charges a string method or filter on `text` whose string arguments may be searched for.
+  void charge_search(const Value& text, const CallArgs& args);
   // Refuses a string or output larger than the output limit.
   void check_size(size_t bytes) const;
   [[noreturn]] void fail(const std::string& message) const;

@@ -161,6 +161,7 @@ bool contains(Interpreter& in, const Value& container, const Value& item) {
         in.fail(std::string("'in <string>' requires string as left operand, not ") +
                 item.type_name());
       }
+      in.charge((container.as_string().size() / 64 + 1) * (item.as_string().size() / 64 + 1));
       return container.as_string().find(item.as_string()) != std::string::npos;
     case Value::Kind::kList:
       in.charge(container.as_list()->items.size());

@@ -45,9 +45,10 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, Scope& scope, std::string& ou
       exec_body(s.body, scope, text);
       Value v(std::move(text));
       if (s.expr) {
+        const Value* saved = block_input_;
         block_input_ = &v;
         Value filtered = eval(*s.expr, scope);
-        block_input_ = nullptr;
+        block_input_ = saved;
         v = std::move(filtered);
       }
       assign(s.target, std::move(v), scope);
@@ -63,9 +64,10 @@ Interpreter::Flow Interpreter::exec(const Stmt& s, Scope& scope, std::string& ou
       std::string text;
       exec_body(s.body, scope, text);
       const Value v(std::move(text));
+      const Value* saved = block_input_;
       block_input_ = &v;
       const Value filtered = eval(*s.expr, scope);
-      block_input_ = nullptr;
+      block_input_ = saved;
       append(out, to_str(filtered));
       break;
     }
@@ -243,7 +245,8 @@ void Interpreter::exec_call_block(const Stmt& s, Scope& scope, std::string& out)
   Value callee = eval(*call.args[0], scope);
   CallArgs args;
   eval_args(call, 1, scope, args);
-  args.keyword.emplace_back("caller", Value(caller));
+  const Value caller_value(caller);
+  args.keyword.emplace_back("caller", caller_value);
   pos_ = call.offset;
   const Value result = this->call(callee, args);
   // The caller closes over this frame: it must not run once the block is done.

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -52,8 +53,8 @@ class Value {
   Value(int64_t i) : v_(i) {}
   Value(int i) : v_(static_cast<int64_t>(i)) {}
   Value(double d) : v_(d) {}
-  Value(std::string s) : v_(std::move(s)) {}
-  Value(const char* s) : v_(std::string(s)) {}
+  Value(std::string s) : v_(std::make_shared<const std::string>(std::move(s))) {}
+  Value(const char* s) : Value(std::string(s)) {}
   Value(List* l) : v_(l) {}
   Value(Dict* d) : v_(d) {}
   Value(Callable* c) : v_(c) {}
@@ -74,7 +75,7 @@ class Value {
   bool as_bool() const { return std::get<bool>(v_); }
   int64_t as_int() const { return std::get<int64_t>(v_); }
   double as_float() const { return std::get<double>(v_); }
-  const std::string& as_string() const { return std::get<std::string>(v_); }
+  const std::string& as_string() const { return *std::get<StringPtr>(v_); }
   List* as_list() const { return std::get<List*>(v_); }
   Dict* as_dict() const { return std::get<Dict*>(v_); }
   Callable* as_callable() const { return std::get<Callable*>(v_); }
@@ -92,7 +93,9 @@ class Value {
  private:
   explicit Value(Undefined u) : v_(std::move(u)) {}
   explicit Value(None n) : v_(n) {}
-  std::variant<Undefined, None, bool, int64_t, double, std::string, List*, Dict*, Callable*> v_;
+  // Strings are immutable and shared: reading a variable does not copy its text.
+  using StringPtr = std::shared_ptr<const std::string>;
+  std::variant<Undefined, None, bool, int64_t, double, StringPtr, List*, Dict*, Callable*> v_;
 };
 
 struct List {
