@@ -8,9 +8,9 @@ SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 
 DEB_PACKAGES := build-essential cmake pkg-config git python3 \
   nlohmann-json3-dev libcli11-dev libspdlog-dev libfmt-dev libpcre2-dev libxxhash-dev \
-  libgtest-dev libgmock-dev libbenchmark-dev libboost-dev
+  libgtest-dev libgmock-dev libbenchmark-dev libboost-dev prometheus
 
-.PHONY: deps configure build run test test-asan fuzz format clean
+.PHONY: deps js-deps configure build run test test-asan fuzz format clean
 
 deps:
 	@missing=""; for p in $(DEB_PACKAGES); do \
@@ -21,19 +21,27 @@ deps:
 	  $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq $$missing; \
 	fi
 
+# The server tests drive `pareto serve` with the official OpenAI Node client (pinned in
+# tests/server/js/package-lock.json); Node.js comes from Debian when the machine has none.
+js-deps:
+	@command -v node >/dev/null && command -v npm >/dev/null || \
+	  { $(SUDO) apt-get update -qq && DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq nodejs npm; }
+	@[ -d tests/server/js/node_modules/openai ] || (cd tests/server/js && npm ci --no-audit --no-fund --loglevel=error)
+
 configure: deps
 	cmake -S . -B $(BUILD_DIR) -DCMAKE_BUILD_TYPE=Release -DPARETO_BUILD_BENCH=ON
 
 build: configure
 	cmake --build $(BUILD_DIR) -j$(JOBS)
 
+# Serves the bundled model on http://127.0.0.1:8080 (Ctrl-C stops it); the log prints a curl line.
 run: build
-	./$(BUILD_DIR)/pareto generate -m models/stories260K.gguf -p "Once upon a time" -n 256 --temp 0.8 --seed 42
+	./$(BUILD_DIR)/pareto serve -m models/stories260K.gguf --served-model-name stories260K --port 8080
 
-test: build
+test: build js-deps
 	cd $(BUILD_DIR) && ctest --output-on-failure -j$(JOBS)
 
-test-asan: deps
+test-asan: deps js-deps
 	cmake -S . -B $(ASAN_BUILD_DIR) -DCMAKE_BUILD_TYPE=Debug -DPARETO_SANITIZE=ON
 	cmake --build $(ASAN_BUILD_DIR) -j$(JOBS)
 	cd $(ASAN_BUILD_DIR) && ctest --output-on-failure -j$(JOBS)

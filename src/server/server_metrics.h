@@ -16,7 +16,9 @@ namespace pareto::server {
 
 class ServerMetrics {
  public:
-  ServerMetrics();
+  // Metric names are prefix + name: "pareto:" matches vLLM's "vllm:" naming; "pareto_" also
+  // passes promtool's lint, which reserves ':' for recording rules.
+  explicit ServerMetrics(std::string prefix = "pareto:");
 
   // One finished engine request (one per prompt; n completions count once each in reasons).
   void observe_time_to_first_token(double seconds) { ttft_.observe(seconds); }
@@ -34,6 +36,7 @@ class ServerMetrics {
                      int64_t open_connections) const;
 
  private:
+  std::string prefix_;
   Histogram ttft_, tpot_, e2e_, prompt_tokens_, gen_tokens_;
   std::array<std::atomic<int64_t>, 4> finished_{};       // by FinishReason
   std::array<std::atomic<int64_t>, 6> http_by_class_{};  // 1xx..5xx, other

@@ -1,0 +1,188 @@
+// `pareto serve`: the OpenAI-compatible HTTP server on one model (docs/server.md).
+#include <fmt/format.h>
+#include <spdlog/spdlog.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdio>
+#include <fstream>
+#include <memory>
+#include <regex>
+#include <sstream>
+#include <string>
+
+#include "base/error.h"
+#include "cli/command.h"
+#include "cli/engine_options.h"
+#include "cli/loaded_model.h"
+#include "engine/engine.h"
+#include "server/api_server.h"
+#include "tokenizer/chat_template/chat_template.h"
+
+namespace pareto::cli {
+namespace {
+
+struct ServeOptions {
+  std::string model_path;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string api_key;
+  std::string api_key_file;
+  std::string served_model_name;
+  int64_t max_queue = 1024;
+  std::string chat_template_file;
+  double shutdown_timeout_s = 30;
+  double request_timeout_s = 30;
+  double idle_timeout_s = 60;
+  int64_t max_body_mib = 16;
+  std::string metrics_prefix = "pareto:";
+  EngineOptions engine;
+};
+
+std::string read_file(const std::string& path, const char* what) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("cannot read the {} file {}", what, path);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+std::string trim(std::string s) {
+  const auto not_space = [](unsigned char c) { return !std::isspace(c); };
+  s.erase(s.begin(), std::find_if(s.begin(), s.end(), not_space));
+  s.erase(std::find_if(s.rbegin(), s.rend(), not_space).base(), s.end());
+  return s;
+}
+
+// Reads every weight page once, with a progress bar, so the first requests don't pay for
+// page faults (the weights are memory-mapped).
+void prefault_weights(const GgufFile& gguf) {
+  uint64_t total = 0;
+  for (const GgufTensorInfo& t : gguf.tensors()) total += t.num_bytes;
+  uint64_t done = 0;
+  volatile uint8_t sink = 0;
+  int last_pct = -1;
+  const bool tty = isatty(STDERR_FILENO);
+  for (const GgufTensorInfo& t : gguf.tensors()) {
+    for (uint64_t off = 0; off < t.num_bytes; off += 4096) sink = sink + t.data[off];
+    done += t.num_bytes;
+    const int pct = total ? static_cast<int>(100 * done / total) : 100;
+    if (tty && pct != last_pct) {
+      last_pct = pct;
+      const int filled = pct / 4;
+      fmt::print(stderr, "\rloading weights [{:<25}] {:3d}% ({:.0f} MiB)",
+                 std::string(static_cast<size_t>(filled), '#'), pct,
+                 static_cast<double>(done) / (1 << 20));
+    }
+  }
+  if (tty) fmt::print(stderr, "\n");
+}
+
+int run_serve(const ServeOptions& o) {
+  // Signals are taken by sigwait() below: block them before any thread starts so that every
+  // thread inherits the mask and none is interrupted.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGTERM);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  server::ApiServerOptions api;
+  api.http.host = o.host;
+  if (o.port < 0 || o.port > 65535) fail("--port must be in 0..65535, got {}", o.port);
+  api.http.port = static_cast<uint16_t>(o.port);
+  api.http.request_timeout =
+      std::chrono::milliseconds(static_cast<int64_t>(o.request_timeout_s * 1000));
+  api.http.idle_timeout = std::chrono::milliseconds(static_cast<int64_t>(o.idle_timeout_s * 1000));
+  api.http.max_body_bytes = static_cast<size_t>(o.max_body_mib) << 20;
+  if (!o.api_key.empty()) api.api_keys.push_back(o.api_key);
+  if (!o.api_key_file.empty()) {
+    std::istringstream keys(read_file(o.api_key_file, "API key"));
+    for (std::string line; std::getline(keys, line);)
+      if (std::string k = trim(line); !k.empty() && k[0] != '#') api.api_keys.push_back(k);
+    if (api.api_keys.empty()) fail("the API key file {} holds no key", o.api_key_file);
+  }
+  if (const char* env = std::getenv("PARETO_API_KEY"); env && *env && api.api_keys.empty())
+    api.api_keys.push_back(env);
+  if (o.max_queue < 0) fail("--max-queue must be >= 0");
+  static const std::regex kMetricName("[a-zA-Z_:][a-zA-Z0-9_:]*");
+  if (!std::regex_match(o.metrics_prefix, kMetricName))
+    fail("--metrics-prefix '{}' is not a valid Prometheus metric name prefix", o.metrics_prefix);
+  api.metrics_prefix = o.metrics_prefix;
+  api.max_queue = o.max_queue;
+
+  const EngineConfig config = o.engine.to_config();
+  LoadedModel lm = load_model(o.model_path);
+  prefault_weights(lm.model->gguf());
+  api.served_model_name = !o.served_model_name.empty() ? o.served_model_name : o.model_path;
+
+  if (!o.chat_template_file.empty()) {
+    api.chat_template = read_file(o.chat_template_file, "chat template");
+    spdlog::info("chat template from {}", o.chat_template_file);
+  } else {
+    api.chat_template = lm.model->gguf().get_string_or("tokenizer.chat_template", "");
+    if (api.chat_template.empty()) {
+      api.chat_template = ChatTemplate::default_chatml();
+      spdlog::info("the model has no chat template; using the ChatML default");
+    }
+  }
+
+  Engine engine(*lm.model, *lm.tokenizer, config);
+  server::ApiServer server(engine, api);
+  server.start();
+  spdlog::info("serving {} on http://{}:{} (OpenAI API under /v1; Ctrl-C to stop)",
+               api.served_model_name, o.host, server.port());
+  if (!api.api_keys.empty()) spdlog::info("API key required on /v1/*");
+  fmt::print(stderr,
+             "try: curl http://{}:{}/v1/completions -H 'Content-Type: application/json' -d "
+             "'{{\"model\": \"{}\", \"prompt\": \"Once upon a time\", \"max_tokens\": 32}}'\n",
+             o.host, server.port(), api.served_model_name);
+
+  int sig = 0;
+  sigwait(&signals, &sig);
+  spdlog::info("{} received: no new connections; letting requests finish (up to {:.0f} s)",
+               sig == SIGINT ? "SIGINT" : "SIGTERM", o.shutdown_timeout_s);
+  const size_t aborted =
+      server.shutdown(std::chrono::milliseconds(static_cast<int64_t>(o.shutdown_timeout_s * 1000)));
+  spdlog::info("stopped ({} request(s) aborted)", aborted);
+  return 0;
+}
+
+const RegisterCommand kServe(
+    "serve", "Serve a model over an OpenAI-compatible HTTP API", [](CLI::App& sub) {
+      auto o = std::make_shared<ServeOptions>();
+      sub.add_option("-m,--model", o->model_path, "GGUF model file")->required();
+      sub.add_option("--host", o->host, "Address to listen on")->capture_default_str();
+      sub.add_option("--port", o->port, "Port (0 = any free port)")->capture_default_str();
+      sub.add_option("--api-key", o->api_key,
+                     "Require 'Authorization: Bearer KEY' on /v1/* (also PARETO_API_KEY)");
+      sub.add_option("--api-key-file", o->api_key_file, "File with accepted keys, one per line");
+      sub.add_option("--served-model-name", o->served_model_name,
+                     "The model name clients use (default: the model path)");
+      sub.add_option("--max-queue", o->max_queue,
+                     "Requests that may wait beyond --max-num-seqs before 429")
+          ->capture_default_str();
+      sub.add_option("--chat-template", o->chat_template_file,
+                     "Jinja chat template file (default: the GGUF's, else ChatML)");
+      sub.add_option("--shutdown-timeout", o->shutdown_timeout_s,
+                     "Seconds in-flight requests get to finish on SIGINT/SIGTERM")
+          ->capture_default_str();
+      sub.add_option("--request-timeout", o->request_timeout_s,
+                     "Seconds a client has to send a request's headers and body")
+          ->capture_default_str();
+      sub.add_option("--idle-timeout", o->idle_timeout_s,
+                     "Seconds an idle kept-alive connection stays open")
+          ->capture_default_str();
+      sub.add_option("--max-body-mib", o->max_body_mib, "Largest request body (MiB)")
+          ->capture_default_str();
+      sub.add_option("--metrics-prefix", o->metrics_prefix,
+                     "Prefix of /metrics names ('pareto_' also passes promtool's lint)")
+          ->capture_default_str();
+      add_engine_options(sub, o->engine);
+      return [o] { return run_serve(*o); };
+    });
+
+}  // namespace
+}  // namespace pareto::cli

@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# `pareto serve` end to end: the official OpenAI Node client against a real server, promtool
+# on /metrics, and a graceful SIGINT (an in-flight stream finishes, exit code 0).
+set -euo pipefail
+pareto="$1"; src="$2"
+model="$src/models/stories260K.gguf"
+js="$src/tests/server/js"
+tmp=$(mktemp -d)
+server_pid=""
+cleanup() { [ -n "$server_pid" ] && kill -9 "$server_pid" 2>/dev/null; rm -rf "$tmp"; }
+trap cleanup EXIT
+
+command -v node >/dev/null || { echo "node is required (Node.js 20+)"; exit 1; }
+[ -d "$js/node_modules/openai" ] || { echo "run 'npm ci' in $js first (make test does)"; exit 1; }
+command -v promtool >/dev/null || { echo "promtool is required (Debian package prometheus)"; exit 1; }
+
+"$pareto" serve -m "$model" --port 0 --served-model-name stories --api-key test-key \
+  --kv-cache-memory 64MiB --shutdown-timeout 60 >"$tmp/server.log" 2>&1 &
+server_pid=$!
+port=""
+for _ in $(seq 1 600); do
+  port=$(sed -n 's|.*on http://127.0.0.1:\([0-9]*\) .*|\1|p' "$tmp/server.log" | head -1)
+  [ -n "$port" ] && break
+  kill -0 "$server_pid" 2>/dev/null || { echo "server died:"; cat "$tmp/server.log"; exit 1; }
+  sleep 0.1
+done
+[ -n "$port" ] || { echo "server did not start:"; cat "$tmp/server.log"; exit 1; }
+grep -q "try: curl" "$tmp/server.log" || { echo "no curl hint in the log"; exit 1; }
+
+PARETO_URL="http://127.0.0.1:$port/v1" PARETO_MODEL=stories PARETO_API_KEY=test-key \
+  node --test "$js/openai_client.test.mjs" || { echo "--- server log:"; tail -50 "$tmp/server.log"; exit 1; }
+
+http() {  # METHOD PATH [BODY]: prints the body; fails on non-2xx
+  python3 - "$port" "$@" <<'PY'
+import sys, urllib.request
+port, method, path = sys.argv[1], sys.argv[2], sys.argv[3]
+body = sys.argv[4].encode() if len(sys.argv) > 4 else None
+req = urllib.request.Request(f"http://127.0.0.1:{port}{path}", data=body, method=method,
+                             headers={"Content-Type": "application/json", "Authorization": "Bearer test-key"})
+sys.stdout.write(urllib.request.urlopen(req, timeout=120).read().decode())
+PY
+}
+http GET /metrics >"$tmp/metrics.txt"
+# promtool parses it; its only lint is the one vLLM's names get too: ':' is reserved for
+# recording rules. With the prefix "pareto_" (--metrics-prefix) the same text is lint-clean.
+rc=0; promtool check metrics <"$tmp/metrics.txt" >"$tmp/lint.txt" 2>&1 || rc=$?
+if [ "$rc" -ne 0 ]; then
+  [ "$rc" -eq 3 ] && ! grep -qv "metric names should not contain ':'" "$tmp/lint.txt" \
+    || { echo "promtool rejected /metrics (rc $rc):"; cat "$tmp/lint.txt"; cat "$tmp/metrics.txt"; exit 1; }
+fi
+sed 's/^pareto:/pareto_/; s/^# \(HELP\|TYPE\) pareto:/# \1 pareto_/' "$tmp/metrics.txt" | promtool check metrics \
+  || { echo "promtool lint with the pareto_ prefix failed"; exit 1; }
+grep -q '^pareto:kv_cache_blocks_used 0$' "$tmp/metrics.txt" || { echo "blocks still in use after the client tests"; exit 1; }
+grep -q '^pareto:request_success_total{finished_reason="length"} [1-9]' "$tmp/metrics.txt" || { echo "no finished requests counted"; exit 1; }
+grep -q '^pareto:time_to_first_token_seconds_count [1-9]' "$tmp/metrics.txt" || { echo "no TTFT observations"; exit 1; }
+
+# Graceful stop: a long stream in flight when SIGINT arrives still ends with [DONE].
+python3 - "$port" >"$tmp/stream.txt" <<'PY' &
+import sys, urllib.request, json
+port = sys.argv[1]
+body = json.dumps({"model": "stories", "prompt": "Once", "max_tokens": 300, "ignore_eos": True, "stream": True}).encode()
+req = urllib.request.Request(f"http://127.0.0.1:{port}/v1/completions", data=body, method="POST",
+                             headers={"Content-Type": "application/json", "Authorization": "Bearer test-key"})
+with urllib.request.urlopen(req, timeout=120) as r:
+    for line in r:
+        sys.stdout.write(line.decode()); sys.stdout.flush()
+PY
+client_pid=$!
+for _ in $(seq 1 300); do grep -q '"text"' "$tmp/stream.txt" 2>/dev/null && break; sleep 0.1; done
+kill -INT "$server_pid"
+wait "$client_pid" || { echo "the in-flight stream failed on shutdown"; exit 1; }
+rc=0; wait "$server_pid" || rc=$?
+server_pid=""
+[ "$rc" -eq 0 ] || { echo "server exited with $rc"; tail -20 "$tmp/server.log"; exit 1; }
+grep -q 'data: \[DONE\]' "$tmp/stream.txt" || { echo "stream did not finish"; exit 1; }
+grep -q '"finish_reason":"length"' "$tmp/stream.txt" || { echo "stream was cut short"; exit 1; }
+echo "serve: ok"

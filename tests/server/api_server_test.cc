@@ -1,0 +1,359 @@
+// The OpenAI-compatible server over real HTTP on a loopback port, against stories260K: exact
+// texts against the engine alone, the error objects, dropped streams freeing their KV blocks,
+// the queue limit, API keys, /metrics and graceful shutdown.
+#include "server/api_server.h"
+
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <thread>
+
+#include "engine/engine_test_util.h"
+#include "server/http_test_client.h"
+
+namespace pareto::server {
+namespace {
+
+using nlohmann::json;
+using test::http_request;
+using test::HttpResult;
+
+class ApiServerTest : public ::testing::Test {
+ protected:
+  void start(EngineConfig config, ApiServerOptions options = {}) {
+    engine_ = std::make_unique<Engine>(*model_.model, *model_.tokenizer, config);
+    options.http.port = 0;
+    options.served_model_name = "stories";
+    if (options.chat_template.empty()) options.chat_template = ChatTemplate::default_chatml();
+    server_ = std::make_unique<ApiServer>(*engine_, options);
+    server_->start();
+    port_ = server_->port();
+  }
+  void start() { start(test::config_with_blocks(*model_.model, 256, 16)); }
+  void TearDown() override {
+    if (server_) server_->shutdown(std::chrono::seconds(10));
+    server_.reset();
+    engine_.reset();
+  }
+
+  HttpResult post(const std::string& path, const json& body,
+                  std::vector<std::pair<std::string, std::string>> headers = {}) {
+    return http_request(port_, "POST", path, body.dump(), headers);
+  }
+  // The error object of a failed request, checked to have exactly OpenAI's four fields.
+  json expect_error(const HttpResult& r, int status) {
+    EXPECT_EQ(r.status, status) << r.body;
+    const json j = json::parse(r.body);
+    EXPECT_EQ(j.size(), 1u);
+    const json& e = j.at("error");
+    EXPECT_EQ(e.size(), 4u) << e;
+    EXPECT_TRUE(e.at("message").is_string());
+    EXPECT_TRUE(e.at("type").is_string());
+    EXPECT_TRUE(e.contains("param"));
+    EXPECT_TRUE(e.contains("code"));
+    return e;
+  }
+  // The engine's own greedy output for a text prompt.
+  std::string alone_text(const std::string& prompt, int64_t max_tokens) {
+    GenerationRequest g;
+    g.prompt_text = prompt;
+    g.sampling.temperature = 0;
+    g.stop.max_tokens = max_tokens;
+    return test::run_alone(*model_.model, *model_.tokenizer, g).completions.at(0).text;
+  }
+  // Waits (bounded) until no KV block is referenced: aborts are applied at step boundaries.
+  bool blocks_back_to_zero() {
+    for (int i = 0; i < 500; ++i) {
+      const EngineStats s = engine_->stats();
+      if (s.num_used_kv_blocks == 0 && s.num_running == 0 && s.num_waiting == 0) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  }
+
+  test::LoadedTestModel model_ = test::load_test_model(test::stories_model());
+  std::unique_ptr<Engine> engine_;
+  std::unique_ptr<ApiServer> server_;
+  uint16_t port_ = 0;
+};
+
+TEST_F(ApiServerTest, CompletionMatchesTheEngineAloneStreamedOrNot) {
+  start();
+  const std::string prompt = "Once upon a time";
+  const std::string want = alone_text(prompt, 40);
+  const json req = {
+      {"model", "stories"}, {"prompt", prompt}, {"max_tokens", 40}, {"temperature", 0}};
+  const HttpResult r = post("/v1/completions", req);
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json j = json::parse(r.body);
+  EXPECT_EQ(j["object"], "text_completion");
+  EXPECT_EQ(j["model"], "stories");
+  EXPECT_EQ(j["choices"][0]["text"], want);
+  EXPECT_EQ(j["choices"][0]["finish_reason"], "length");
+  EXPECT_EQ(j["usage"]["completion_tokens"], 40);
+  EXPECT_EQ(j["usage"]["prompt_tokens"],
+            static_cast<int64_t>(model_.tokenizer->encode(prompt, true, true).size()));
+  EXPECT_EQ(j["usage"]["total_tokens"], j["usage"]["prompt_tokens"].get<int64_t>() + 40);
+
+  json sreq = req;
+  sreq["stream"] = true;
+  sreq["stream_options"] = {{"include_usage", true}};
+  const HttpResult s = post("/v1/completions", sreq);
+  ASSERT_EQ(s.status, 200);
+  EXPECT_NE(s.headers.find("text/event-stream"), std::string::npos);
+  std::string text;
+  bool done = false, usage = false;
+  size_t pos = 0;
+  while ((pos = s.body.find("data: ", pos)) != std::string::npos) {
+    const size_t end = s.body.find("\n\n", pos);
+    const std::string data = s.body.substr(pos + 6, end - pos - 6);
+    pos = end;
+    if (data == "[DONE]") {
+      done = true;
+      continue;
+    }
+    const json c = json::parse(data);
+    if (c["choices"].empty()) {
+      usage = true;
+      EXPECT_EQ(c["usage"]["completion_tokens"], 40);
+    } else {
+      text += c["choices"][0]["text"].get<std::string>();
+    }
+  }
+  EXPECT_TRUE(done);
+  EXPECT_TRUE(usage);
+  EXPECT_EQ(text, want);
+}
+
+TEST_F(ApiServerTest, ChatNAndPromptListsAndTokenPrompts) {
+  start();
+  const json chat = {{"model", "stories"}, {"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+                     {"max_tokens", 8},    {"n", 2},
+                     {"seed", 5},          {"temperature", 0.9}};
+  HttpResult r = post("/v1/chat/completions", chat);
+  ASSERT_EQ(r.status, 200) << r.body;
+  json j = json::parse(r.body);
+  EXPECT_EQ(j["object"], "chat.completion");
+  ASSERT_EQ(j["choices"].size(), 2u);
+  EXPECT_EQ(j["choices"][1]["index"], 1);
+  EXPECT_EQ(j["choices"][0]["message"]["role"], "assistant");
+  const HttpResult again = post("/v1/chat/completions", chat);
+  EXPECT_EQ(json::parse(again.body)["choices"], j["choices"]);  // seeded: reproducible
+
+  // Two prompts x n=2: choices ordered prompt-major, each equal to its prompt's greedy text.
+  const json multi = {{"model", "stories"},
+                      {"prompt", {"Once upon a time", "The cat"}},
+                      {"max_tokens", 12},
+                      {"n", 2},
+                      {"temperature", 0}};
+  r = post("/v1/completions", multi);
+  ASSERT_EQ(r.status, 200) << r.body;
+  j = json::parse(r.body);
+  ASSERT_EQ(j["choices"].size(), 4u);
+  EXPECT_EQ(j["choices"][0]["text"], alone_text("Once upon a time", 12));
+  EXPECT_EQ(j["choices"][1]["text"], alone_text("Once upon a time", 12));
+  EXPECT_EQ(j["choices"][2]["text"], alone_text("The cat", 12));
+
+  const std::vector<int32_t> ids = model_.tokenizer->encode("Once upon a time", true, true);
+  r = post("/v1/completions",
+           {{"model", "stories"}, {"prompt", ids}, {"max_tokens", 12}, {"temperature", 0}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["choices"][0]["text"], alone_text("Once upon a time", 12));
+}
+
+TEST_F(ApiServerTest, BadRequestsGetOpenAiErrorObjects) {
+  EngineConfig c = test::config_with_blocks(*model_.model, 256, 16);
+  start(c);
+  const int64_t ctx = engine_->config().max_model_len;
+
+  json e = expect_error(http_request(port_, "POST", "/v1/completions", "{not json"), 400);
+  EXPECT_EQ(e["type"], "invalid_request_error");
+  e = expect_error(post("/v1/completions", {{"model", "nope"}, {"prompt", "x"}}), 400);
+  EXPECT_EQ(e["param"], "model");
+  EXPECT_EQ(e["code"], "model_not_found");
+  e = expect_error(
+      post("/v1/completions", {{"model", "stories"}, {"prompt", "x"}, {"max_tokens", "9"}}), 400);
+  EXPECT_EQ(e["param"], "max_tokens");
+  EXPECT_EQ(e["code"], "invalid_type");
+  e = expect_error(post("/v1/completions", {{"model", "stories"}, {"prompt", "x"}, {"n", 0}}), 400);
+  EXPECT_EQ(e["param"], "n");
+  e = expect_error(
+      post("/v1/completions", {{"model", "stories"}, {"prompt", "x"}, {"max_tokens", 0}}), 400);
+  EXPECT_EQ(e["param"], "max_tokens");
+  e = expect_error(
+      post("/v1/completions", {{"model", "stories"}, {"prompt", "x"}, {"max_tokens", ctx + 1}}),
+      400);
+  EXPECT_EQ(e["code"], "context_length_exceeded");
+  e = expect_error(
+      post("/v1/chat/completions", {{"model", "stories"}, {"messages", json::array()}}), 400);
+  EXPECT_EQ(e["param"], "messages");
+  e = expect_error(post("/v1/chat/completions",
+                        {{"model", "stories"}, {"messages", {{{"role", "user"}, {"content", 3}}}}}),
+                   400);
+  EXPECT_EQ(e["param"], "messages[0].content");
+  e = expect_error(
+      post("/v1/completions",
+           {{"model", "stories"}, {"prompt", std::string(static_cast<size_t>(ctx) * 8, 'a')}}),
+      400);
+  EXPECT_EQ(e["code"], "context_length_exceeded");
+  e = expect_error(
+      post("/v1/completions", {{"model", "stories"}, {"prompt", "x"}, {"temperature", 3}}), 400);
+  EXPECT_EQ(e["param"], "temperature");
+  expect_error(http_request(port_, "GET", "/v1/nothing"), 404);
+  expect_error(http_request(port_, "GET", "/v1/completions"), 405);
+  // Nothing leaked from any of them.
+  EXPECT_TRUE(blocks_back_to_zero());
+}
+
+TEST_F(ApiServerTest, ApiKeyIsRequiredOnV1Only) {
+  ApiServerOptions o;
+  o.api_keys = {"sekrit"};
+  start(test::config_with_blocks(*model_.model, 256, 16), o);
+  json e = expect_error(http_request(port_, "GET", "/v1/models"), 401);
+  EXPECT_EQ(e["code"], "invalid_api_key");
+  expect_error(http_request(port_, "GET", "/v1/models", "", {{"Authorization", "Bearer sekriT"}}),
+               401);
+  const HttpResult ok =
+      http_request(port_, "GET", "/v1/models", "", {{"Authorization", "Bearer sekrit"}});
+  ASSERT_EQ(ok.status, 200);
+  EXPECT_EQ(json::parse(ok.body)["data"][0]["id"], "stories");
+  EXPECT_EQ(http_request(port_, "GET", "/health").status, 200);
+  EXPECT_EQ(http_request(port_, "GET", "/metrics").status, 200);
+  EXPECT_TRUE(api_key_matches("abc", "abc"));
+  EXPECT_FALSE(api_key_matches("abcd", "abc"));
+  EXPECT_FALSE(api_key_matches("ab", "abc"));
+  EXPECT_FALSE(api_key_matches("", ""));
+}
+
+TEST_F(ApiServerTest, FullQueueGets429WithRetryAfter) {
+  EngineConfig c = test::config_with_blocks(*model_.model, 256, 16);
+  c.max_num_seqs = 1;
+  ApiServerOptions o;
+  o.max_queue = 0;
+  start(c, o);
+  test::HttpTestConnection busy(port_);
+  busy.send_request("POST", "/v1/completions",
+                    json{{"model", "stories"},
+                         {"prompt", "Once"},
+                         {"max_tokens", 200},
+                         {"ignore_eos", true},
+                         {"stream", true}}
+                        .dump());
+  ASSERT_TRUE(busy.read_until("data: "));  // it is running
+  const HttpResult r = post("/v1/completions", {{"model", "stories"}, {"prompt", "x"}});
+  const json e = expect_error(r, 429);
+  EXPECT_EQ(e["code"], "rate_limit_exceeded");
+  EXPECT_NE(r.headers.find("Retry-After: 1"), std::string::npos) << r.headers;
+  busy.close();  // hang up: its request is aborted and the slot frees
+  ASSERT_TRUE(blocks_back_to_zero());
+  for (int i = 0; i < 200; ++i) {  // the session notices the abort at the next step boundary
+    if (post("/v1/completions", {{"model", "stories"}, {"prompt", "x"}, {"max_tokens", 2}})
+            .status == 200)
+      return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  FAIL() << "the slot of the dropped request was never freed";
+}
+
+// 200 streaming requests, half dropped after their first chunk: no block leaks, and every
+// completed one has exactly the text it has when run alone.
+TEST_F(ApiServerTest, DroppedStreamsFreeTheirBlocksAndOthersAreUnaffected) {
+  const std::vector<std::string> words = {"Once", "The dog", "A girl", "Tim", "The sun", "Lily"};
+  constexpr int kNum = 200;
+  std::vector<std::string> prompts;
+  std::map<std::string, std::string> alone;
+  // Before the server starts: a Model runs one forward pass at a time, so the reference runs
+  // must not overlap the server engine's steps.
+  for (int i = 0; i < kNum; ++i) {
+    prompts.push_back(words[static_cast<size_t>(i) % words.size()] + " " + std::to_string(i % 7));
+    if (!alone.count(prompts.back())) alone[prompts.back()] = alone_text(prompts.back(), 24);
+  }
+  start(test::config_with_blocks(*model_.model, 512, 16));
+  std::vector<std::unique_ptr<test::HttpTestConnection>> conns;
+  for (int i = 0; i < kNum; ++i) {
+    conns.push_back(std::make_unique<test::HttpTestConnection>(port_));
+    conns.back()->send_request("POST", "/v1/completions",
+                               json{{"model", "stories"},
+                                    {"prompt", prompts[static_cast<size_t>(i)]},
+                                    {"max_tokens", 24},
+                                    {"temperature", 0},
+                                    {"ignore_eos", true},
+                                    {"stream", true}}
+                                   .dump());
+  }
+  for (int i = 0; i < kNum; i += 2) {
+    ASSERT_TRUE(conns[static_cast<size_t>(i)]->read_until("\"text\""));
+    conns[static_cast<size_t>(i)]->close();
+  }
+  for (int i = 1; i < kNum; i += 2) {
+    const HttpResult r = conns[static_cast<size_t>(i)]->read_to_end();
+    ASSERT_EQ(r.status, 200);
+    std::string text;
+    size_t pos = 0;
+    while ((pos = r.body.find("data: {", pos)) != std::string::npos) {
+      const size_t end = r.body.find("\n\n", pos);
+      text += json::parse(r.body.substr(pos + 6, end - pos - 6))["choices"][0]["text"]
+                  .get<std::string>();
+      pos = end;
+    }
+    const std::string& p = prompts[static_cast<size_t>(i)];
+    EXPECT_EQ(text, alone[p]) << "request " << i << " prompt " << p;
+  }
+  ASSERT_TRUE(blocks_back_to_zero());
+  const std::string metrics = http_request(port_, "GET", "/metrics").body;
+  EXPECT_NE(metrics.find("\npareto:kv_cache_blocks_used 0\n"), std::string::npos);
+  EXPECT_NE(metrics.find("pareto:request_success_total{finished_reason=\"abort\"} 100\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("pareto:request_success_total{finished_reason=\"length\"} 100\n"),
+            std::string::npos);
+}
+
+TEST_F(ApiServerTest, TokenizeDetokenizeAndLogprobs) {
+  start();
+  HttpResult r = post("/tokenize", {{"model", "stories"}, {"prompt", "Once upon a time"}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json t = json::parse(r.body);
+  EXPECT_EQ(t["tokens"].get<std::vector<int32_t>>(),
+            model_.tokenizer->encode("Once upon a time", true, true));
+  EXPECT_EQ(t["count"], t["tokens"].size());
+  r = post("/detokenize", {{"model", "stories"}, {"tokens", t["tokens"]}});
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(json::parse(r.body)["prompt"], "Once upon a time");
+
+  r = post("/v1/chat/completions", {{"model", "stories"},
+                                    {"messages", {{{"role", "user"}, {"content", "Hi"}}}},
+                                    {"max_tokens", 4},
+                                    {"logprobs", true},
+                                    {"top_logprobs", 3}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  const json lp = json::parse(r.body)["choices"][0]["logprobs"]["content"];
+  ASSERT_EQ(lp.size(), 4u);
+  for (const json& tok : lp) {
+    EXPECT_LE(tok["logprob"].get<double>(), 0.0);
+    EXPECT_EQ(tok["top_logprobs"].size(), 3u);
+    EXPECT_TRUE(tok["bytes"].is_array());
+  }
+}
+
+TEST_F(ApiServerTest, ShutdownLetsInFlightStreamsFinish) {
+  start();
+  test::HttpTestConnection c(port_);
+  c.send_request("POST", "/v1/completions",
+                 json{{"model", "stories"},
+                      {"prompt", "Once"},
+                      {"max_tokens", 64},
+                      {"ignore_eos", true},
+                      {"stream", true}}
+                     .dump());
+  ASSERT_TRUE(c.read_until("data: "));
+  std::thread stopper([&] { EXPECT_EQ(server_->shutdown(std::chrono::seconds(60)), 0u); });
+  const HttpResult r = c.read_to_end();
+  stopper.join();
+  EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos);
+  EXPECT_NE(r.body.find("\"finish_reason\":\"length\""), std::string::npos);
+  server_.reset();
+}
+
+}  // namespace
+}  // namespace pareto::server
