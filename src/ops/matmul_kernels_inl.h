@@ -81,62 +81,86 @@ inline void zero_tile(__m256 (&acc)[R][T]) {
     for (int t = 0; t < T; ++t) acc[r][t] = _mm256_setzero_ps();
 }
 
-// ---------------------------------------------------------------------------------------------
-// Q8_0 x ActQ8: |w| as the unsigned operand and x with w's sign as the signed one (|w| <= 128,
-// |x| <= 127), so no zero point is needed.
-
-template <int R, int T>
-void tile_q8_0(const uint8_t* w, size_t w_stride, const uint8_t* act, size_t act_stride,
-               int64_t num_blocks, float* y, int64_t y_stride) {
+// The loop the one-block-per-vector kernels share: per block, each row's weights are unpacked
+// once (K::Row) and then meet every token's activations (Row::step, one FMA chain per output).
+template <class K, int R, int T>
+void tile_blocks(const uint8_t* w, size_t w_stride, const uint8_t* act, size_t act_stride,
+                 int64_t num_blocks, float* y, int64_t y_stride) {
+  using Act = typename K::Act;
   __m256 acc[R][T];
   zero_tile(acc);
   for (int64_t b = 0; b < num_blocks; ++b) {
     for (int r = 0; r < R; ++r) {
-      const BlockQ8_0* wb = reinterpret_cast<const BlockQ8_0*>(w + r * w_stride) + b;
-      const __m256i wq = loadu256(wb->qs);
-      const __m256i aw = _mm256_abs_epi8(wq);
-      // The scale product as a vector multiply of broadcasts: one ALU op per output instead
-      // of a scalar multiply and a broadcast (same bits either way).
-      const __m256 dw = _mm256_set1_ps(half_to_f32(wb->d));
-      for (int t = 0; t < T; ++t) {
-        const ActQ8* xb = reinterpret_cast<const ActQ8*>(act + t * act_stride) + b;
-        const __m256i sx = _mm256_sign_epi8(loadu256(xb->qs), wq);
-        const __m256i isum = dot4(_mm256_setzero_si256(), aw, sx);
-        const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(xb->d));
-        acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), scale, acc[r][t]);
-      }
+      const typename K::Row row(w + r * w_stride, b);
+      for (int t = 0; t < T; ++t)
+        acc[r][t] = row.step(reinterpret_cast<const Act*>(act + t * act_stride) + b, acc[r][t]);
     }
   }
   store_tile(acc, y, y_stride);
 }
+
+// ---------------------------------------------------------------------------------------------
+// Q8_0 x ActQ8: |w| as the unsigned operand and x with w's sign as the signed one (|w| <= 128,
+// |x| <= 127), so no zero point is needed.
+
+struct Q8_0Kernel {
+  using Act = ActQ8;
+  struct Row {
+    __m256i wq, aw;
+    __m256 dw;
+    Row(const uint8_t* row, int64_t b) {
+      const BlockQ8_0* wb = reinterpret_cast<const BlockQ8_0*>(row) + b;
+      wq = loadu256(wb->qs);
+      aw = _mm256_abs_epi8(wq);
+      // The scale product as a vector multiply of broadcasts: one ALU op per output instead
+      // of a scalar multiply and a broadcast (same bits either way).
+      dw = _mm256_set1_ps(half_to_f32(wb->d));
+    }
+    __m256 step(const ActQ8* xb, __m256 acc) const {
+      const __m256i sx = _mm256_sign_epi8(loadu256(xb->qs), wq);
+      const __m256i isum = dot4(_mm256_setzero_si256(), aw, sx);
+      const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(xb->d));
+      return _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), scale, acc);
+    }
+  };
+};
 
 // ---------------------------------------------------------------------------------------------
 // Q4_0 x ActQ8: the nibbles (0..15) are the unsigned operand; the zero point 8 enters through
 // ActQ8::bias, which starts lane 0 of the accumulator.
 
-template <int R, int T>
-void tile_q4_0(const uint8_t* w, size_t w_stride, const uint8_t* act, size_t act_stride,
-               int64_t num_blocks, float* y, int64_t y_stride) {
-  __m256 acc[R][T];
-  zero_tile(acc);
-  const __m256i low4 = _mm256_set1_epi8(0x0F);
-  for (int64_t b = 0; b < num_blocks; ++b) {
-    for (int r = 0; r < R; ++r) {
-      const BlockQ4_0* wb = reinterpret_cast<const BlockQ4_0*>(w + r * w_stride) + b;
+struct Q4_0Kernel {
+  using Act = ActQ8;
+  struct Row {
+    __m256i u;
+    __m256 dw;
+    Row(const uint8_t* row, int64_t b) {
+      const BlockQ4_0* wb = reinterpret_cast<const BlockQ4_0*>(row) + b;
       const __m128i q = loadu128(wb->qs);
-      const __m256i u = _mm256_and_si256(_mm256_setr_m128i(q, _mm_srli_epi16(q, 4)), low4);
-      const __m256 dw = _mm256_set1_ps(half_to_f32(wb->d));
-      for (int t = 0; t < T; ++t) {
-        const ActQ8* xb = reinterpret_cast<const ActQ8*>(act + t * act_stride) + b;
-        const __m256i bias = _mm256_setr_epi32(xb->bias, 0, 0, 0, 0, 0, 0, 0);
-        const __m256i isum = dot4(bias, u, loadu256(xb->qs));
-        const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(xb->d));
-        acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), scale, acc[r][t]);
-      }
+      u = _mm256_and_si256(_mm256_setr_m128i(q, _mm_srli_epi16(q, 4)), _mm256_set1_epi8(0x0F));
+      dw = _mm256_set1_ps(half_to_f32(wb->d));
     }
-  }
-  store_tile(acc, y, y_stride);
+    __m256 step(const ActQ8* xb, __m256 acc) const {
+      const __m256i bias = _mm256_setr_epi32(xb->bias, 0, 0, 0, 0, 0, 0, 0);
+      const __m256i isum = dot4(bias, u, loadu256(xb->qs));
+      const __m256 scale = _mm256_mul_ps(dw, _mm256_set1_ps(xb->d));
+      return _mm256_fmadd_ps(_mm256_cvtepi32_ps(isum), scale, acc);
+    }
+  };
+};
+
+#if !PARETO_MM_AVX512
+template <int R, int T>
+void tile_q8_0(const uint8_t* w, size_t ws, const uint8_t* a, size_t as, int64_t nb, float* y,
+               int64_t ys) {
+  tile_blocks<Q8_0Kernel, R, T>(w, ws, a, as, nb, y, ys);
 }
+template <int R, int T>
+void tile_q4_0(const uint8_t* w, size_t ws, const uint8_t* a, size_t as, int64_t nb, float* y,
+               int64_t ys) {
+  tile_blocks<Q4_0Kernel, R, T>(w, ws, a, as, nb, y, ys);
+}
+#endif
 
 #if PARETO_MM_AVX512
 // ---------------------------------------------------------------------------------------------
@@ -320,18 +344,16 @@ inline void unpack_k_scales(const uint8_t* packed, uint8_t sc[8], uint8_t mn[8])
   __builtin_memcpy(mn + 4, &mn_hi, 4);
 }
 
-template <int R, int T>
-void tile_q4_k(const uint8_t* w, size_t w_stride, const uint8_t* act, size_t act_stride,
-               int64_t num_blocks, float* y, int64_t y_stride) {
-  __m256 acc[R][T];
-  zero_tile(acc);
-  const __m256i low4 = _mm256_set1_epi8(0x0F);
-  for (int64_t b = 0; b < num_blocks; ++b) {
-    for (int r = 0; r < R; ++r) {
-      const BlockQ4_K* wb = reinterpret_cast<const BlockQ4_K*>(w + r * w_stride) + b;
+struct Q4_KKernel {
+  using Act = ActQ8K;
+  struct Row {
+    __m256i u[8], scales[8], mins;
+    float d, dmin;
+    Row(const uint8_t* row, int64_t b) {
+      const BlockQ4_K* wb = reinterpret_cast<const BlockQ4_K*>(row) + b;
       uint8_t sc[8], mn[8];
       unpack_k_scales(wb->scales, sc, mn);
-      __m256i u[8], scales[8];
+      const __m256i low4 = _mm256_set1_epi8(0x0F);
       for (int j = 0; j < 4; ++j) {
         const __m256i q = loadu256(wb->qs + 32 * j);
         u[2 * j] = _mm256_and_si256(q, low4);
@@ -339,42 +361,43 @@ void tile_q4_k(const uint8_t* w, size_t w_stride, const uint8_t* act, size_t act
       }
       for (int s = 0; s < 8; ++s) scales[s] = lane_scales(sc[s], sc[s]);
       // Each min twice: the activation sums come per 16 values.
-      const __m256i mins = _mm256_cvtepu8_epi16(
+      mins = _mm256_cvtepu8_epi16(
           _mm_unpacklo_epi8(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn)),
                             _mm_loadl_epi64(reinterpret_cast<const __m128i*>(mn))));
-      const float d = half_to_f32(wb->d);
-      const float dmin = half_to_f32(wb->dmin);
-      for (int t = 0; t < T; ++t) {
-        const ActQ8K* xb = reinterpret_cast<const ActQ8K*>(act + t * act_stride) + b;
-        __m256i a = _mm256_setzero_si256();
-        for (int s = 0; s < 8; ++s)
-          a = _mm256_add_epi32(a, dot4_scaled(u[s], loadu256(xb->qs + 32 * s), scales[s]));
-        const __m256i m = _mm256_madd_epi16(loadu256(xb->bsums), mins);
-        acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a), _mm256_set1_ps(d * xb->d), acc[r][t]);
-        acc[r][t] =
-            _mm256_fnmadd_ps(_mm256_cvtepi32_ps(m), _mm256_set1_ps(dmin * xb->d), acc[r][t]);
-      }
+      d = half_to_f32(wb->d);
+      dmin = half_to_f32(wb->dmin);
     }
-  }
-  store_tile(acc, y, y_stride);
+    __m256 step(const ActQ8K* xb, __m256 acc) const {
+      __m256i a = _mm256_setzero_si256();
+      for (int s = 0; s < 8; ++s)
+        a = _mm256_add_epi32(a, dot4_scaled(u[s], loadu256(xb->qs + 32 * s), scales[s]));
+      const __m256i m = _mm256_madd_epi16(loadu256(xb->bsums), mins);
+      acc = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a), _mm256_set1_ps(d * xb->d), acc);
+      return _mm256_fnmadd_ps(_mm256_cvtepi32_ps(m), _mm256_set1_ps(dmin * xb->d), acc);
+    }
+  };
+};
+
+template <int R, int T>
+void tile_q4_k(const uint8_t* w, size_t ws, const uint8_t* a, size_t as, int64_t nb, float* y,
+               int64_t ys) {
+  tile_blocks<Q4_KKernel, R, T>(w, ws, a, as, nb, y, ys);
 }
 
 // ---------------------------------------------------------------------------------------------
 // Q6_K x ActQ8K. The 6-bit values (0..63) are the unsigned operand; the zero point 32 is taken
 // out once per super-block: A - 32 * sum_i sc[i] * bsums[i].
 
-template <int R, int T>
-void tile_q6_k(const uint8_t* w, size_t w_stride, const uint8_t* act, size_t act_stride,
-               int64_t num_blocks, float* y, int64_t y_stride) {
-  __m256 acc[R][T];
-  zero_tile(acc);
-  const __m256i low4 = _mm256_set1_epi8(0x0F);
-  const __m256i bits45 = _mm256_set1_epi8(0x30);
-  for (int64_t b = 0; b < num_blocks; ++b) {
-    for (int r = 0; r < R; ++r) {
-      const BlockQ6_K* wb = reinterpret_cast<const BlockQ6_K*>(w + r * w_stride) + b;
+struct Q6_KKernel {
+  using Act = ActQ8K;
+  struct Row {
+    __m256i u[8], scales[8], scales16;
+    float d;
+    Row(const uint8_t* row, int64_t b) {
+      const BlockQ6_K* wb = reinterpret_cast<const BlockQ6_K*>(row) + b;
+      const __m256i low4 = _mm256_set1_epi8(0x0F);
+      const __m256i bits45 = _mm256_set1_epi8(0x30);
       // u[c]: elements 32c..32c+31 (see BlockQ6_K for the bit layout).
-      __m256i u[8], scales[8];
       for (int h = 0; h < 2; ++h) {
         const __m256i ql0 = loadu256(wb->ql + 64 * h);
         const __m256i ql1 = loadu256(wb->ql + 64 * h + 32);
@@ -389,20 +412,24 @@ void tile_q6_k(const uint8_t* w, size_t w_stride, const uint8_t* act, size_t act
                                        _mm256_and_si256(_mm256_srli_epi16(qh, 2), bits45));
       }
       for (int c = 0; c < 8; ++c) scales[c] = lane_scales(wb->scales[2 * c], wb->scales[2 * c + 1]);
-      const __m256i scales16 = _mm256_cvtepi8_epi16(loadu128(wb->scales));
-      const float d = half_to_f32(wb->d);
-      for (int t = 0; t < T; ++t) {
-        const ActQ8K* xb = reinterpret_cast<const ActQ8K*>(act + t * act_stride) + b;
-        __m256i a = _mm256_setzero_si256();
-        for (int c = 0; c < 8; ++c)
-          a = _mm256_add_epi32(a, dot4_scaled(u[c], loadu256(xb->qs + 32 * c), scales[c]));
-        const __m256i zp = _mm256_madd_epi16(loadu256(xb->bsums), scales16);
-        a = _mm256_sub_epi32(a, _mm256_slli_epi32(zp, 5));
-        acc[r][t] = _mm256_fmadd_ps(_mm256_cvtepi32_ps(a), _mm256_set1_ps(d * xb->d), acc[r][t]);
-      }
+      scales16 = _mm256_cvtepi8_epi16(loadu128(wb->scales));
+      d = half_to_f32(wb->d);
     }
-  }
-  store_tile(acc, y, y_stride);
+    __m256 step(const ActQ8K* xb, __m256 acc) const {
+      __m256i a = _mm256_setzero_si256();
+      for (int c = 0; c < 8; ++c)
+        a = _mm256_add_epi32(a, dot4_scaled(u[c], loadu256(xb->qs + 32 * c), scales[c]));
+      const __m256i zp = _mm256_madd_epi16(loadu256(xb->bsums), scales16);
+      a = _mm256_sub_epi32(a, _mm256_slli_epi32(zp, 5));
+      return _mm256_fmadd_ps(_mm256_cvtepi32_ps(a), _mm256_set1_ps(d * xb->d), acc);
+    }
+  };
+};
+
+template <int R, int T>
+void tile_q6_k(const uint8_t* w, size_t ws, const uint8_t* a, size_t as, int64_t nb, float* y,
+               int64_t ys) {
+  tile_blocks<Q6_KKernel, R, T>(w, ws, a, as, nb, y, ys);
 }
 
 // ---------------------------------------------------------------------------------------------
