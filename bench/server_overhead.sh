@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Requests/s and output tokens/s of `pareto serve` at several concurrencies (streaming clients
+# from bench/serve_load.py), against `pareto bench offline` with the same requests and
+# --max-num-seqs = concurrency: the server's throughput loss. Medians of RUNS runs.
+# usage: bench/server_overhead.sh PARETO MODEL [RUNS] [INPUT_LEN] [OUTPUT_LEN] [CONCURRENCIES...]
+set -euo pipefail
+pareto="$1"; model="$2"; runs="${3:-3}"; input_len="${4:-8}"; output_len="${5:-128}"
+shift $(( $# < 5 ? $# : 5 ))
+concurrencies=("$@"); [ ${#concurrencies[@]} -gt 0 ] || concurrencies=(1 8 32 64)
+here="$(cd "$(dirname "$0")" && pwd)"
+vocab=$("$pareto" inspect "$model" 2>/dev/null | sed -n 's/.*tokenizer.ggml.tokens .*\[\([0-9]*\) x str\].*/\1/p' | head -1)
+vocab=${vocab:-32000}
+tmp=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
+echo "| concurrency | server req/s | server output tok/s | offline output tok/s | server / offline |"
+echo "| --- | --- | --- | --- | --- |"
+for c in "${concurrencies[@]}"; do
+  n=$(( c < 8 ? 8 : 2 * c ))
+  port=$(( 18700 + c ))
+  "$pareto" --log-level warn serve -m "$model" --port "$port" --served-model-name m \
+    --max-num-seqs "$c" >"$tmp/server.log" 2>&1 &
+  pid=$!
+  for _ in $(seq 1 600); do
+    python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
+    sleep 0.1
+  done
+  python3 "$here/serve_load.py" --port "$port" --model m --concurrency "$c" --num-requests 4 \
+    --input-len "$input_len" --output-len 4 --vocab "$vocab" --seed 99 >/dev/null  # warm-up
+  for r in $(seq "$runs"); do
+    python3 "$here/serve_load.py" --port "$port" --model m --concurrency "$c" --num-requests "$n" \
+      --input-len "$input_len" --output-len "$output_len" --vocab "$vocab" --seed "$r"
+  done >"$tmp/server.jsonl"
+  kill -INT "$pid"; wait "$pid" || true
+  for r in $(seq "$runs"); do
+    "$pareto" --log-level warn bench offline -m "$model" --num-prompts "$n" --input-len "$input_len" \
+      --output-len "$output_len" --max-num-seqs "$c" --json 2>/dev/null
+  done >"$tmp/offline.jsonl"
+  python3 - "$c" "$tmp/server.jsonl" "$tmp/offline.jsonl" <<'PY'
+import json, statistics, sys
+c = int(sys.argv[1])
+srv = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
+off = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
+s_tok = statistics.median(r["output_tok_s"] for r in srv)
+s_req = statistics.median(r["requests_per_s"] for r in srv)
+o_tok = statistics.median(r["output_tok_s"] for r in off)
+print("| %d | %.2f | %.1f | %.1f | %.3f |" % (c, s_req, s_tok, o_tok, s_tok / o_tok))
+PY
+done
