@@ -77,7 +77,8 @@ ApiServer::ApiServer(Engine& engine, ApiServerOptions options)
       options_(std::move(options)),
       chat_template_(options_.chat_template),
       metrics_(options_.metrics_prefix),
-      worker_guard_(boost::asio::make_work_guard(worker_)) {
+      worker_(std::make_unique<boost::asio::io_context>()),
+      worker_guard_(boost::asio::make_work_guard(*worker_)) {
   const Tokenizer& tok = engine_.tokenizer();
   parser_ctx_.tokenizer = &tok;
   parser_ctx_.chat_template = &chat_template_;
@@ -95,14 +96,30 @@ ApiServer::ApiServer(Engine& engine, ApiServerOptions options)
 }
 
 ApiServer::~ApiServer() {
-  http_.reset();  // no new callbacks after this
+  http_.reset();  // closes every connection; no new requests after this
+  // Sessions end when their engine requests do: abort them and let the worker run their final
+  // outputs, so no engine listener or strand outlives the worker.
+  for (int64_t id : in_flight_.ids()) engine_.abort(id);
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+  while (live_work_.load() > 0 && worker_thread_.joinable() &&
+         std::chrono::steady_clock::now() < deadline) {
+    for (int64_t id : in_flight_.ids()) engine_.abort(id);
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
   worker_guard_.reset();
-  worker_.stop();
+  worker_->stop();
   if (worker_thread_.joinable()) worker_thread_.join();
+  if (live_work_.load() > 0) {
+    // Only if the engine is stuck in a step for a minute: leaking the worker is safer than
+    // letting a late engine output post to a destroyed io_context.
+    spdlog::error("{} request(s) still alive at server exit; leaving their worker behind",
+                  live_work_.load());
+    (void)worker_.release();
+  }
 }
 
 void ApiServer::start() {
-  worker_thread_ = std::thread([this] { worker_.run(); });
+  worker_thread_ = std::thread([this] { worker_->run(); });
   http_->start();
 }
 
@@ -192,7 +209,12 @@ void ApiServer::handle_completion(HttpRequest&& req, std::shared_ptr<Responder> 
   const auto arrival = std::chrono::steady_clock::now();
   // Parsing tokenizes and renders templates: keep it off the I/O thread.
   auto body = std::make_shared<std::string>(std::move(req.body));
-  boost::asio::post(worker_, [this, body, responder, kind, arrival] {
+  ++live_work_;
+  boost::asio::post(*worker_, [this, body, responder, kind, arrival] {
+    struct Done {
+      std::atomic<int64_t>& n;
+      ~Done() { --n; }
+    } done{live_work_};
     try {
       const json j = parse_json_body(*body);
       ApiRequest api = kind == ApiKind::kChat ? parse_chat_request(j, parser_ctx_)
@@ -207,7 +229,8 @@ void ApiServer::handle_completion(HttpRequest&& req, std::shared_ptr<Responder> 
                                    in_flight_.num_reserved(), limit),
                        "rate_limit_error", std::nullopt, "rate_limit_exceeded");
       }
-      SessionContext ctx{&engine_, &engine_.tokenizer(), &metrics_, &worker_, &in_flight_};
+      SessionContext ctx{&engine_,      &engine_.tokenizer(), &metrics_,
+                         worker_.get(), &in_flight_,          &live_work_};
       CompletionSession::start(ctx, std::move(api), responder, arrival);
     } catch (const ApiError& e) {
       responder->respond(error_response(e));

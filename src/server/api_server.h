@@ -65,7 +65,10 @@ class ApiServer {
   InFlightRequests in_flight_;
   int64_t created_ = 0;
 
-  boost::asio::io_context worker_;
+  // Sessions and queued parse jobs alive: the destructor waits for them, because their engine
+  // listeners and strands refer to worker_.
+  std::atomic<int64_t> live_work_{0};
+  std::unique_ptr<boost::asio::io_context> worker_;
   boost::asio::executor_work_guard<boost::asio::io_context::executor_type> worker_guard_;
   std::thread worker_thread_;
   std::unique_ptr<HttpServer> http_;

@@ -72,6 +72,7 @@ CompletionSession::CompletionSession(const SessionContext& ctx, ApiRequest reque
       responder_(std::move(responder)),
       arrival_(arrival),
       strand_(boost::asio::make_strand(*ctx.worker)) {
+  if (ctx_.live_sessions) ++*ctx_.live_sessions;
   header_.id = make_id(request_.kind == ApiKind::kChat ? "chatcmpl-" : "cmpl-");
   header_.created = std::chrono::duration_cast<std::chrono::seconds>(
                         std::chrono::system_clock::now().time_since_epoch())
@@ -80,6 +81,10 @@ CompletionSession::CompletionSession(const SessionContext& ctx, ApiRequest reque
   const size_t num_choices = request_.prompts.size() * static_cast<size_t>(request_.n);
   choices_.resize(num_choices);
   for (size_t i = 0; i < num_choices; ++i) choices_[i].result.index = static_cast<int32_t>(i);
+}
+
+CompletionSession::~CompletionSession() {
+  if (ctx_.live_sessions) --*ctx_.live_sessions;
 }
 
 void CompletionSession::submit() {

@@ -53,6 +53,7 @@ struct SessionContext {
   ServerMetrics* metrics = nullptr;
   boost::asio::io_context* worker = nullptr;
   InFlightRequests* in_flight = nullptr;
+  std::atomic<int64_t>* live_sessions = nullptr;  // counts sessions alive (may be null)
 };
 
 class CompletionSession : public std::enable_shared_from_this<CompletionSession> {
@@ -65,6 +66,7 @@ class CompletionSession : public std::enable_shared_from_this<CompletionSession>
 
   CompletionSession(const SessionContext& ctx, ApiRequest request,
                     std::shared_ptr<Responder> responder, Clock::time_point arrival);
+  ~CompletionSession();
 
  private:
   struct PromptState {
