@@ -460,12 +460,50 @@ SNIPPETS3 = [
 ]
 SNIPPET3_CTX = {"msgs": [{"role": "user", "content": "  padded  "}, {"role": "assistant", "content": None, "tool_calls": [{"function": {"name": "f", "arguments": {"b": [1, {"c": "é"}], "a": 1.5}}}]}]}
 
+# ---- whitespace corners, precedence, numbers
+SNIPPETS4 = [
+ "{% if true %}  \n  x{% endif %}", "  {% if true -%}\n  x\n  {%- endif %}  \ny",
+ "{%- if true %}\n\n{% endif %}", "\t{% for i in [1] %}\n\t{{ i }}\n\t{% endfor %}\n",
+ "a {%- raw %} b {% endraw %}", "  {% raw -%}   a   {%- endraw %}  b",
+ "{% raw %}\n  x\n{% endraw %}\n", "   {%- raw %}x{% endraw %}",
+ "{#\nmulti\nline\n#}\nx", "  {#- x -#}  y", "x\n  {#+ c #}\ny",
+ "{{ 'a' -}}\n\n  {{ 'b' }}", "{{- 'a' }}  {{ 'b' }}", "{{ 'x' }}{# c #}\n{{ 'y' }}",
+ "{% if true %}a{% else %}b{% endif %}\n{% if false %}a{% else %}\nb\n{% endif %}",
+ "{% for x in [1,2] %}{{ x }}{% else %}\nnone\n{% endfor %}",
+ "text {%+ if true %}x{% endif %}", "line\n  {%+ if true %}x{% endif %}",
+ "{% set x = 'a' %}\n{% set y = 'b' %}\n{{ x }}{{ y }}\n",
+ "{% macro m() %}\n  in macro\n{% endmacro %}\n{{ m() }}|",
+ "\r\n{% if true %}\r\n x\r\n{% endif %}\r\n\r\n",
+ "{{ 'a\\tb' }}", "{{ \"a\\\\nb\" }}",
+ "{{ '{' }}{{ '}' }}{{ '{%' }}{{ '%}' }}", "{{ '}}' }}", "{% set s = '%}' %}{{ s }}",
+ "{{ {'a': {'b': {'c': 1}}}['a']['b']['c'] }}", "{{ [[1]] }}{{ [[[]]] }}",
+ "{{ x | default('dflt') | upper }}", "{{ 'a' | replace('a', 'b') | replace('b', 'c') }}",
+ "{{ 1 + 2 | string }}" , "{{ (1 + 2) | string }}", "{{ -1 | abs }}", "{{ not none | default(true) }}",
+ "{{ l | length > 2 }}", "{{ l|length - 1 }}", "{{ 'x' ~ l|length }}", "{{ l[0] + l[1] * l[2] }}",
+ "{{ l if l else 'empty' }}", "{{ [] if [] else 'empty' }}",
+ "{% for a, b in [(1, 2)] if a == 1 %}{{ a }}{{ b }}{% endfor %}",
+ "{% for x in l %}{% for y in l %}{{ loop.index }}{% endfor %}{{ loop.index }}{% endfor %}",
+ "{% set x = namespace(v=[]) %}{% for i in range(3) %}{% set x.v = x.v + [i] %}{% endfor %}{{ x.v|join(',') }}",
+ "{{ true and false or true }}{{ false or false and true }}{{ not false and true }}",
+ "{{ 1 == 1 == 1 }}{{ 1 < 2 > 1 }}{{ 'a' in 'abc' in ['True'] }}",
+ "{{ 3 - -3 }}{{ 3 + +3 }}{{ --3 }}",
+ "{{ 'abc' * 0 }}|{{ [1] * -1 }}|{{ 2 * 'ab' }}",
+ "{{ 7 % 0 if false else 1 }}",
+ "{{ 'a%sb' % 'x' }}{{ '%s' % [1, 2] }}{{ '%s' % ((1, 2),) }}{{ '%(a)s' % {'a': 1} if false else '' }}",
+ "{{ 0.1 + 0.7 }}|{{ 1e100 }}|{{ 5e-324 }}|{{ 1.7976931348623157e308 }}|{{ 2.5e-5 }}|{{ 12345.678e3 }}",
+ "{{ 10 ** 18 }}|{{ 2 ** 0.5 }}|{{ (-8) ** (1/3) if false else 0 }}|{{ 4 ** -2 }}",
+ "{{ l.0 }}{{ l.2 }}", "{{ d.a.b if false else d['a'] }}",
+]
+SNIPPET4_CTX = {"l": [1, 2, 3], "d": {"a": 1}}
+
 for i, (tpl, ctx) in enumerate(MODEL_CASES):
     CASES.append(("model_%d" % i, tpl, ctx))
 for i, s in enumerate(SNIPPETS):
     CASES.append(("snippet_%d" % i, s, SNIPPET_CTX))
 for i, s in enumerate(SNIPPETS3):
     CASES.append(("snippet3_%d" % i, s, SNIPPET3_CTX))
+for i, s in enumerate(SNIPPETS4):
+    CASES.append(("snippet4_%d" % i, s, SNIPPET4_CTX))
 ERROR_CASES = [("error_%d" % i, s, SNIPPET_CTX) for i, s in enumerate(ERROR_SNIPPETS)]
 
 def cpp_str(s):
