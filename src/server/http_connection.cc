@@ -30,6 +30,8 @@ constexpr size_t kMaxBufferedWhileAnswering = 64u << 10;
 // side, so that unread request bytes do not turn our close into a reset that could destroy
 // the response before the client reads it.
 constexpr std::chrono::milliseconds kLingerTimeout{2000};
+constexpr size_t kMinReadBytes = 8u << 10;
+constexpr size_t kMaxReadBytes = 64u << 10;
 
 std::string lowercase(std::string_view s) {
   std::string out(s);
@@ -149,7 +151,8 @@ HttpConnection::HttpConnection(net::ip::tcp::socket socket, std::shared_ptr<Http
       socket_(std::move(socket)),
       strand_(socket_.get_executor()),
       read_timer_(strand_),
-      write_timer_(strand_) {}
+      write_timer_(strand_),
+      read_chunk_(kMinReadBytes) {}
 
 HttpConnection::~HttpConnection() {
   std::lock_guard lock(state_->mutex);
@@ -223,7 +226,7 @@ void HttpConnection::parse_buffer() {
     if (ec == http::error::need_more) {
       // Beast bounds the header block itself; this bounds anything else it cannot consume
       // yet (a chunk-size line that never ends), which would otherwise grow without limit.
-      if (input_.size() > state_->options.max_header_bytes + read_chunk_.size()) {
+      if (input_.size() > state_->options.max_header_bytes + kMaxReadBytes) {
         return reject_request(400, "Malformed HTTP request: a line is too long");
       }
       break;
@@ -347,7 +350,7 @@ void HttpConnection::maybe_read() {
   if (reading_ || phase_ == Phase::kClosed) return;
   if (phase_ == Phase::kAnswering && input_.size() >= kMaxBufferedWhileAnswering) return;
   reading_ = true;
-  socket_.async_read_some(net::buffer(read_chunk_),
+  socket_.async_read_some(net::buffer(read_chunk_.data(), read_chunk_.size()),
                           [self = shared_from_this()](error_code ec, size_t num_bytes) {
                             self->on_read(ec, num_bytes);
                           });
@@ -362,22 +365,22 @@ void HttpConnection::on_read(error_code ec, size_t num_bytes) {
     }
     return close_now();  // while answering, this is the client leaving: fail_exchange tells
   }
-  switch (phase_) {
-    case Phase::kReading:
-      input_.commit(
-          net::buffer_copy(input_.prepare(num_bytes), net::buffer(read_chunk_, num_bytes)));
-      if (!request_started_) {
-        request_started_ = true;
-        arm_read_timer(state_->options.request_timeout);
-      }
-      parse_buffer();
-      break;
-    case Phase::kAnswering:
-      input_.commit(
-          net::buffer_copy(input_.prepare(num_bytes), net::buffer(read_chunk_, num_bytes)));
-      break;
-    default:
-      break;  // closing: the client's leftovers are discarded
+  if (phase_ == Phase::kReading || phase_ == Phase::kAnswering) {
+    input_.commit(
+        net::buffer_copy(input_.prepare(num_bytes), net::buffer(read_chunk_.data(), num_bytes)));
+  }  // else closing: the client's leftovers are discarded
+  // Resized only here, where no read is in flight into it.
+  if (num_bytes == read_chunk_.size() && read_chunk_.size() < kMaxReadBytes) {
+    read_chunk_.resize(read_chunk_.size() * 2);
+  } else if (num_bytes < kMinReadBytes && read_chunk_.size() > kMinReadBytes) {
+    read_chunk_ = std::vector<char>(kMinReadBytes);
+  }
+  if (phase_ == Phase::kReading) {
+    if (!request_started_) {
+      request_started_ = true;
+      arm_read_timer(state_->options.request_timeout);
+    }
+    parse_buffer();
   }
   maybe_read();
 }

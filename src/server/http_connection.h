@@ -14,7 +14,6 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 
-#include <array>
 #include <atomic>
 #include <condition_variable>
 #include <cstdint>
@@ -160,8 +159,9 @@ class HttpConnection : public std::enable_shared_from_this<HttpConnection> {
 
   Phase phase_ = Phase::kReading;
   // Reads land in read_chunk_ and are then appended to input_, because input_ is consumed by
-  // the parser while the disconnect-watching read is still in flight.
-  std::array<char, 8192> read_chunk_;
+  // the parser while the disconnect-watching read is still in flight. It grows while a client
+  // sends a large body (fewer wakeups) and shrinks back after, so idle connections stay small.
+  std::vector<char> read_chunk_;
   boost::beast::flat_buffer input_;
   bool reading_ = false;
   std::optional<boost::beast::http::request_parser<boost::beast::http::string_body>> parser_;

@@ -425,7 +425,7 @@ TEST_F(HttpServerTest, EndlessChunkSizeLineIsRejected) {
   start(options);
   Client c(port());
   ASSERT_TRUE(c.send("POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n5;" +
-                     std::string(64 << 10, 'e')));
+                     std::string(256 << 10, 'e')));
   EXPECT_EQ(c.read_response().status, 400);
   EXPECT_EQ(num_handled_.load(), 0);
 }
