@@ -3,6 +3,7 @@
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
+#include <limits>
 
 #include "base/error.h"
 
@@ -233,6 +234,20 @@ void EngineCore::finish_sequence(SequenceState& seq, RequestOutput& out) {
 void EngineCore::sample_and_apply(SequenceState& seq, std::span<const float> logits,
                                   RequestOutput& out) {
   RequestState& req = *seq.request;
+  const StopConditions& stop = req.request.stop;
+  if (static_cast<int64_t>(seq.output_tokens.size()) < stop.min_tokens) {
+    // Before min_tokens, the tokens that would stop the sequence cannot be sampled at all (as
+    // vLLM does), rather than being sampled and ignored.
+    masked_logits_.assign(logits.begin(), logits.end());
+    const auto mask = [&](int32_t id) {
+      if (id >= 0 && static_cast<size_t>(id) < masked_logits_.size())
+        masked_logits_[static_cast<size_t>(id)] = -std::numeric_limits<float>::infinity();
+    };
+    if (!stop.ignore_eos)
+      for (int32_t id : tokenizer_.eog_ids()) mask(id);
+    for (int32_t id : stop.stop_token_ids) mask(id);
+    logits = masked_logits_;
+  }
   const SampledToken tok = seq.sampler->sample(logits, req.prompt, seq.output_tokens, workspace_);
   seq.output_tokens.push_back(tok.token_id);
   ++counters_.num_generated_tokens;

@@ -93,6 +93,7 @@ class EngineCore {
   std::vector<RequestOutput> pending_outputs_;
   int64_t next_seq_id_ = 0;
   SamplerWorkspace workspace_;
+  std::vector<float> masked_logits_;  // a logits row with stop tokens masked (min_tokens)
   EngineStats counters_;
 };
 

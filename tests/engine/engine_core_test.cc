@@ -211,6 +211,30 @@ TEST(EngineCore, StopStringsAndMaxTokens) {
   EXPECT_TRUE(core.kv_cache().all_blocks_free());
 }
 
+// Before min_tokens, stop tokens and EOS are masked out of sampling: the greedy first token,
+// made a stop token, stops at once without min_tokens and is never sampled with it.
+TEST(EngineCore, MinTokensMasksStopTokens) {
+  auto m = test::load_test_model(test::stories_model());
+  GenerationRequest base;
+  base.prompt_text = "Once upon a time";
+  base.sampling.temperature = 0.0f;
+  base.stop.max_tokens = 8;
+  const int32_t first = test::run_alone(*m.model, *m.tokenizer, base).completions[0].token_ids[0];
+  GenerationRequest stop_now = base;
+  stop_now.stop.stop_token_ids = {first};
+  const auto a = test::run_alone(*m.model, *m.tokenizer, stop_now).completions[0];
+  EXPECT_EQ(a.token_ids, std::vector<int32_t>{first});
+  EXPECT_EQ(a.finish_reason, FinishReason::kStop);
+  GenerationRequest masked = stop_now;
+  masked.stop.min_tokens = 4;
+  const auto b = test::run_alone(*m.model, *m.tokenizer, masked).completions[0];
+  ASSERT_GE(b.token_ids.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_NE(b.token_ids[i], first) << i;
+    EXPECT_FALSE(m.tokenizer->is_eog(b.token_ids[i])) << i;
+  }
+}
+
 TEST(EngineCore, ContextLimitFinishesWithLength) {
   auto m = test::load_test_model(test::stories_model());
   EngineConfig c = test::config_with_blocks(*m.model, 64, 16);
