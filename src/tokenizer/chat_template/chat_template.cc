@@ -39,6 +39,10 @@ void ChatTemplate::set_clock(Clock clock) {
   compiled_->clock = std::move(clock);
 }
 
+void ChatTemplate::set_limits(const ChatTemplateLimits& limits) {
+  compiled_->limits = limits;
+}
+
 const std::string& ChatTemplate::source() const {
   return compiled_->source;
 }

@@ -6,6 +6,8 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
@@ -43,6 +45,15 @@ class ChatTemplateError : public Error {
   bool raised_;
 };
 
+// Guards that keep a hostile template from hanging a server or exhausting its memory; a render
+// that exceeds one fails with a ChatTemplateError naming it.
+struct ChatTemplateLimits {
+  size_t max_output_bytes = 16u << 20;  // the output and any string value
+  uint64_t max_steps = 5'000'000;       // statements, expression nodes, loop turns, items copied
+  int max_call_depth = 32;              // nested macro / caller() calls
+  size_t max_objects = 2'000'000;       // lists, dicts and functions created in one render
+};
+
 class ChatTemplate {
  public:
   using Clock = std::function<std::chrono::system_clock::time_point()>;
@@ -58,6 +69,8 @@ class ChatTemplate {
 
   // The clock strftime_now() reads (default: the system clock, local time). Tests fix it.
   void set_clock(Clock clock);
+  // Replaces the default limits (not while renders are running).
+  void set_limits(const ChatTemplateLimits& limits);
 
   const std::string& source() const;
 

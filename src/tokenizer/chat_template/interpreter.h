@@ -10,18 +10,13 @@
 #include <vector>
 
 #include "tokenizer/chat_template/ast.h"
+#include "tokenizer/chat_template/chat_template.h"
 #include "tokenizer/chat_template/lexer.h"
 #include "tokenizer/chat_template/value.h"
 
 namespace pareto::chat_template {
 
-// Guards that keep a hostile template from hanging a server or exhausting its memory.
-struct Limits {
-  size_t max_output_bytes = 16u << 20;  // any rendered text or string value
-  uint64_t max_steps = 5'000'000;       // statements, expression nodes, loop iterations, items
-  int max_call_depth = 32;              // nested macro / caller() calls
-  size_t max_objects = 2'000'000;       // lists, dicts and callables alive in one render
-};
+using Limits = ChatTemplateLimits;
 
 using Clock = std::function<std::chrono::system_clock::time_point()>;
 
