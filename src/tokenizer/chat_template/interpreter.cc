@@ -77,6 +77,11 @@ void Interpreter::charge(uint64_t units) {
   }
 }
 
+Value Interpreter::charged(Value v) {
+  charge_text(v);
+  return v;
+}
+
 void Interpreter::charge_text(const Value& v) {
   if (v.is_string()) charge(v.as_string().size() / 64);
 }
@@ -246,14 +251,14 @@ Value Interpreter::eval_call(const Expr& e, Scope& scope) {
     pos_ = e.offset;
     Value result;
     charge_search(obj, args);
-    if (call_method(*this, obj, callee.name, args, result)) return result;
-    return call(getattr(obj, callee.name), args);
+    if (call_method(*this, obj, callee.name, args, result)) return charged(std::move(result));
+    return charged(call(getattr(obj, callee.name), args));
   }
   const Value fn = eval(callee, scope);
   CallArgs args;
   eval_args(e, 1, scope, args);
   pos_ = e.offset;
-  return call(fn, args);
+  return charged(call(fn, args));
 }
 
 Value Interpreter::call(const Value& callee, CallArgs& args) {
@@ -398,7 +403,7 @@ Value Interpreter::apply_filter(const std::string& name, const Value& input, Cal
   const FilterFn fn = find_filter(name);
   if (!fn) fail("no filter named '" + name + "'");
   charge_search(input, args);
-  return fn(*this, input, args);
+  return charged(fn(*this, input, args));
 }
 
 bool Interpreter::apply_test(const std::string& name, const Value& input, CallArgs& args) {
@@ -429,7 +434,7 @@ Value Interpreter::eval_binary(const std::string& op, const Value& a, const Valu
     charge(s.size() / 64);
     return Value(std::move(s));
   }
-  return arithmetic(*this, op, a, b);
+  return charged(arithmetic(*this, op, a, b));
 }
 
 }  // namespace pareto::chat_template

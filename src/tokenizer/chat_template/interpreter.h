@@ -46,6 +46,8 @@ class Interpreter {
   void charge(uint64_t units);
   // Charges for scanning a string value (1 step per 64 bytes): work on big strings counts.
   void charge_text(const Value& v);
+  // Charges for a string just created (so that memory a render holds is bounded by its steps).
+  Value charged(Value v);
   // Charges a string method or filter on `text` whose string arguments may be searched for.
   void charge_search(const Value& text, const CallArgs& args);
   // Refuses a string or output larger than the output limit.
