@@ -394,7 +394,7 @@ Value Interpreter::get_path(const Value& obj, const Value& path) {
     for (char c : part) numeric = numeric && c >= '0' && c <= '9';
     cur = numeric ? getitem(cur, Value(static_cast<int64_t>(std::stoll(part))))
                   : getitem(cur, Value(part));
-    if (dot == std::string::npos || cur.is_undefined()) return cur;
+    if (dot == std::string::npos) return cur;
     start = dot + 1;
   }
 }

@@ -129,10 +129,17 @@ class Lexer {
   }
 
   void lex_comment(size_t tag) {
-    const size_t end = src_.find("#}", tag + 2);
-    if (end == std::string::npos) error(tag, "missing end of comment tag");
     size_t body = tag + 2;
     if (body < src_.size() && (src_[body] == '-' || src_[body] == '+')) ++body;
+    const size_t end = src_.find("#}", body);
+    if (end == std::string::npos) {
+      // Jinja2 stops quietly when a comment opens at the very end of the template.
+      if (body >= src_.size()) {
+        pos_ = src_.size();
+        return;
+      }
+      error(tag, "missing end of comment tag");
+    }
     const char before = end > body ? src_[end - 1] : '\0';
     finish_tag(end + 2, before != '+', before == '-');
   }

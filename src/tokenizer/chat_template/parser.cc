@@ -72,16 +72,16 @@ StmtPtr Parser::parse_statement() {
   if (n == "if") {
     s->kind = Stmt::Kind::kIf;
     s->conditions.push_back(parse_expression(false));
-    expect_block_end();
+    expect_body_start();
     while (true) {
       s->bodies.push_back(parse_body({"elif", "else", "endif"}));
       const std::string which = peek().text;
       take_tag(which.c_str());
       if (which == "elif") {
         s->conditions.push_back(parse_expression(false));
-        expect_block_end();
+        expect_body_start();
       } else if (which == "else") {
-        expect_block_end();
+        expect_body_start();
         s->else_body = parse_body({"endif"});
         take_tag("endif");
         expect_block_end();
@@ -98,13 +98,13 @@ StmtPtr Parser::parse_statement() {
     s->expr = parse_tuple(false);
     if (accept_name("if")) s->cond = parse_expression(true);
     if (is_name(cur(), "recursive")) error(cur(), "recursive loops are not supported");
-    expect_block_end();
+    expect_body_start();
     ++loop_depth_;
     s->body = parse_body({"endfor", "else"});
     --loop_depth_;
     if (is_name(peek(), "else")) {
       take_tag("else");
-      expect_block_end();
+      expect_body_start();
       s->else_body = parse_body({"endfor"});
     }
     take_tag("endfor");
@@ -121,7 +121,7 @@ StmtPtr Parser::parse_statement() {
         error(cur(), "a block set assigns a single name");
       }
       if (is_op(cur(), "|")) s->expr = parse_filter_chain(make(Expr::Kind::kBlockInput, s->offset));
-      expect_block_end();
+      expect_body_start();
       s->body = parse_body({"endset"});
       take_tag("endset");
       expect_block_end();
@@ -130,7 +130,7 @@ StmtPtr Parser::parse_statement() {
     s->kind = Stmt::Kind::kMacro;
     s->text = expect_name();
     s->params = parse_params();
-    expect_block_end();
+    expect_body_start();
     const int saved = loop_depth_;
     loop_depth_ = 0;
     s->body = parse_body({"endmacro"});
@@ -143,14 +143,14 @@ StmtPtr Parser::parse_statement() {
     if (is_op(cur(), "(")) s->params = parse_params();
     s->expr = parse_expression(true);
     if (s->expr->kind != Expr::Kind::kCall) error(tag, "expected a call after 'call'");
-    expect_block_end();
+    expect_body_start();
     s->body = parse_body({"endcall"});
     take_tag("endcall");
     expect_block_end();
   } else if (n == "filter") {
     s->kind = Stmt::Kind::kFilterBlock;
     s->expr = parse_filter_chain(make(Expr::Kind::kBlockInput, s->offset), false);
-    expect_block_end();
+    expect_body_start();
     s->body = parse_body({"endfilter"});
     take_tag("endfilter");
     expect_block_end();
@@ -165,7 +165,7 @@ StmtPtr Parser::parse_statement() {
   } else if (n == "generation" || n == "block") {
     s->kind = Stmt::Kind::kScope;
     if (n == "block") expect_name();
-    expect_block_end();
+    expect_body_start();
     s->body = parse_body({n == "block" ? "endblock" : "endgeneration"});
     take_tag(n == "block" ? "endblock" : "endgeneration");
     if (cur().type == TokenType::kName) next();

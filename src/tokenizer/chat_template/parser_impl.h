@@ -61,6 +61,11 @@ class Parser {
     }
     next();
   }
+  // The end of a tag that opens a body: Jinja2 allows a colon first (`{% if x: %}`).
+  void expect_body_start() {
+    accept_op(":");
+    expect_block_end();
+  }
   std::string describe(const Token& t) const {
     switch (t.type) {
       case TokenType::kText:
