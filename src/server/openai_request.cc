@@ -408,6 +408,9 @@ std::string render_chat_prompt(const json& body, const RequestParserContext& ctx
   if (auto agp = get_bool(body, "add_generation_prompt")) in.add_generation_prompt = *agp;
   in.bos_token = ctx.bos_token;
   in.eos_token = ctx.eos_token;
+  // As Hugging Face renders: tools and documents are None when the request has none.
+  in.extra["tools"] = nullptr;
+  in.extra["documents"] = nullptr;
   if (const json* tools = member(body, "tools")) in.extra["tools"] = *tools;
   if (const json* kw = member(body, "chat_template_kwargs")) {
     if (!kw->is_object()) throw wrong_type("chat_template_kwargs", "an object", *kw);
