@@ -20,7 +20,7 @@ using test::HttpResult;
 
 class ApiServerTest : public ::testing::Test {
  protected:
-  void start(EngineConfig config, ApiServerOptions options = {}) {
+  void start(EngineConfig config, ApiServerOptions options) {
     engine_ = std::make_unique<Engine>(*model_.model, *model_.tokenizer, config);
     options.http.port = 0;
     options.served_model_name = "stories";
@@ -28,6 +28,10 @@ class ApiServerTest : public ::testing::Test {
     server_ = std::make_unique<ApiServer>(*engine_, options);
     server_->start();
     port_ = server_->port();
+  }
+  void start(EngineConfig config) {
+    ApiServerOptions options;
+    start(std::move(config), std::move(options));
   }
   void start() { start(test::config_with_blocks(*model_.model, 256, 16)); }
   void TearDown() override {
