@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Requests/s and output tokens/s of `pareto serve` at several concurrencies (streaming clients
 # from bench/serve_load.py), against `pareto bench offline` with the same requests and
-# --max-num-seqs = concurrency: the server's throughput loss. Medians of RUNS runs.
+# --max-num-seqs = concurrency, alternating: the server's throughput loss. Medians of RUNS runs.
 # usage: bench/server_overhead.sh PARETO MODEL [RUNS] [INPUT_LEN] [OUTPUT_LEN] [CONCURRENCIES...]
 set -euo pipefail
 pareto="$1"; model="$2"; runs="${3:-3}"; input_len="${4:-8}"; output_len="${5:-128}"
@@ -25,15 +25,15 @@ for c in "${concurrencies[@]}"; do
   done
   python3 "$here/serve_load.py" --port "$port" --model m --concurrency "$c" --num-requests 4 \
     --input-len "$input_len" --output-len 4 --vocab "$vocab" --seed 99 >/dev/null  # warm-up
+  # Alternate server and offline runs (the idle server sleeps) so drift hits both alike.
+  : >"$tmp/server.jsonl"; : >"$tmp/offline.jsonl"
   for r in $(seq "$runs"); do
     python3 "$here/serve_load.py" --port "$port" --model m --concurrency "$c" --num-requests "$n" \
-      --input-len "$input_len" --output-len "$output_len" --vocab "$vocab" --seed "$r"
-  done >"$tmp/server.jsonl"
-  kill -INT "$pid"; wait "$pid" || true
-  for r in $(seq "$runs"); do
+      --input-len "$input_len" --output-len "$output_len" --vocab "$vocab" --seed "$r" >>"$tmp/server.jsonl"
     "$pareto" --log-level warn bench offline -m "$model" --num-prompts "$n" --input-len "$input_len" \
-      --output-len "$output_len" --max-num-seqs "$c" --json 2>/dev/null
-  done >"$tmp/offline.jsonl"
+      --output-len "$output_len" --max-num-seqs "$c" --json 2>/dev/null >>"$tmp/offline.jsonl"
+  done
+  kill -INT "$pid"; wait "$pid" || true
   python3 - "$c" "$tmp/server.jsonl" "$tmp/offline.jsonl" <<'PY'
 import json, statistics, sys
 c = int(sys.argv[1])
