@@ -257,10 +257,7 @@ HttpResponse ApiServer::tokenize(const HttpRequest& req) const {
   const Tokenizer& tok = engine_.tokenizer();
   std::vector<int32_t> ids;
   if (j.contains("messages")) {
-    const std::string text = render_chat_prompt(j, parser_ctx_);
-    const bool add_bos = tok.add_bos_default() && (parser_ctx_.bos_token.empty() ||
-                                                   !text.starts_with(parser_ctx_.bos_token));
-    ids = tok.encode(text, add_bos, true);
+    ids = tokenize_chat_prompt(j, parser_ctx_);
   } else {
     auto it = j.find("prompt");
     if (it == j.end() || !it->is_string())

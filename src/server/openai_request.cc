@@ -428,6 +428,14 @@ std::string render_chat_prompt(const json& body, const RequestParserContext& ctx
   }
 }
 
+std::vector<int32_t> tokenize_chat_prompt(const json& body, const RequestParserContext& ctx) {
+  const std::string text = render_chat_prompt(body, ctx);
+  // Templates write BOS themselves; add it only when the tokenizer wants one and it is absent.
+  const bool add_bos = ctx.tokenizer->add_bos_default() &&
+                       (ctx.bos_token.empty() || !text.starts_with(ctx.bos_token));
+  return ctx.tokenizer->encode(text, add_bos, /*parse_special=*/true);
+}
+
 ApiRequest parse_chat_request(const json& body, const RequestParserContext& ctx) {
   ApiRequest req;
   req.kind = ApiKind::kChat;
@@ -450,12 +458,8 @@ ApiRequest parse_chat_request(const json& body, const RequestParserContext& ctx)
   base.sampling.logprobs = req.logprobs;
   base.n = req.n;
 
-  const std::string text = render_chat_prompt(body, ctx);
   GenerationRequest g = base;
-  // Templates write BOS themselves; add it only when the tokenizer wants one and it is absent.
-  const bool add_bos = ctx.tokenizer->add_bos_default() &&
-                       (ctx.bos_token.empty() || !text.starts_with(ctx.bos_token));
-  g.prompt_token_ids = ctx.tokenizer->encode(text, add_bos, /*parse_special=*/true);
+  g.prompt_token_ids = tokenize_chat_prompt(body, ctx);
   req.prompts.push_back(std::move(g));
   req.echo_texts.emplace_back();
   // Chat completions run to the end of the context unless told otherwise.

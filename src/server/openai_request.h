@@ -51,8 +51,11 @@ struct RequestParserContext {
 ApiRequest parse_completion_request(const nlohmann::json& body, const RequestParserContext& ctx);
 ApiRequest parse_chat_request(const nlohmann::json& body, const RequestParserContext& ctx);
 
-// Renders chat messages to the prompt text (exposed for /tokenize). Throws ApiError.
+// Renders chat messages to the prompt text. Throws ApiError.
 std::string render_chat_prompt(const nlohmann::json& body, const RequestParserContext& ctx);
+// The rendered chat prompt's token ids, as chat completions and /tokenize use them.
+std::vector<int32_t> tokenize_chat_prompt(const nlohmann::json& body,
+                                          const RequestParserContext& ctx);
 
 // Parses a request body; throws ApiError 400 when it is not a JSON object.
 nlohmann::json parse_json_body(const std::string& body);
