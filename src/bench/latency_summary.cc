@@ -12,23 +12,20 @@ namespace pareto::bench {
 namespace {
 
 std::string_view trim(std::string_view s) {
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front())))
-    s.remove_prefix(1);
-  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back())))
-    s.remove_suffix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.front()))) s.remove_prefix(1);
+  while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.remove_suffix(1);
   return s;
 }
 
-double parse_ms(std::string_view key, std::string_view text,
-                const std::string &spec) {
+double parse_ms(std::string_view key, std::string_view text, const std::string& spec) {
   double v = 0;
-  const auto [end, ec] =
-      std::from_chars(text.data(), text.data() + text.size(), v);
-  if (text.empty() || ec != std::errc() || end != text.data() + text.size() ||
-      !std::isfinite(v) || v < 0) {
-    fail("--slo '{}': the value of {} must be a number of milliseconds >= 0, "
-         "got '{}'",
-         spec, key, text);
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+  if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v) ||
+      v < 0) {
+    fail(
+        "--slo '{}': the value of {} must be a number of milliseconds >= 0, "
+        "got '{}'",
+        spec, key, text);
   }
   return v;
 }
@@ -36,18 +33,14 @@ double parse_ms(std::string_view key, std::string_view text,
 // Population standard deviation (numpy's default ddof=0), as vLLM reports.
 LatencyStats stats_ms(std::vector<double> seconds) {
   LatencyStats s;
-  if (seconds.empty())
-    return s;
-  for (double &v : seconds)
-    v *= 1000.0;
+  if (seconds.empty()) return s;
+  for (double& v : seconds) v *= 1000.0;
   double sum = 0;
-  for (double v : seconds)
-    sum += v;
+  for (double v : seconds) sum += v;
   const double n = static_cast<double>(seconds.size());
   s.mean_ms = sum / n;
   double sq = 0;
-  for (double v : seconds)
-    sq += (v - s.mean_ms) * (v - s.mean_ms);
+  for (double v : seconds) sq += (v - s.mean_ms) * (v - s.mean_ms);
   s.std_ms = std::sqrt(sq / n);
   std::sort(seconds.begin(), seconds.end());
   s.median_ms = percentile(seconds, 50);
@@ -58,65 +51,58 @@ LatencyStats stats_ms(std::vector<double> seconds) {
 
 // TPOT of one request; requests with a single output token have no decode
 // phase: 0.
-double tpot_s(const RequestRecord &r) {
-  if (r.output_len <= 1)
-    return 0;
+double tpot_s(const RequestRecord& r) {
+  if (r.output_len <= 1) return 0;
   return (r.e2e_s - r.ttft_s) / static_cast<double>(r.output_len - 1);
 }
 
-constexpr std::array<std::string_view, 4> kMetricNames = {"ttft", "tpot", "itl",
-                                                          "e2el"};
+constexpr std::array<std::string_view, 4> kMetricNames = {"ttft", "tpot", "itl", "e2el"};
 
-std::array<LatencyStats *, 4> metric_fields(BenchSummary &s) {
+std::array<LatencyStats*, 4> metric_fields(BenchSummary& s) {
   return {&s.ttft, &s.tpot, &s.itl, &s.e2el};
 }
 
-template <typename T> T get_key(const nlohmann::json &j, const char *key) {
+template <typename T>
+T get_key(const nlohmann::json& j, const char* key) {
   const auto it = j.find(key);
-  if (it == j.end())
-    fail("benchmark summary JSON: missing key '{}'", key);
+  if (it == j.end()) fail("benchmark summary JSON: missing key '{}'", key);
   try {
     return it->get<T>();
-  } catch (const nlohmann::json::exception &) {
-    fail("benchmark summary JSON: key '{}' has the wrong type ({})", key,
-         it->type_name());
+  } catch (const nlohmann::json::exception&) {
+    fail("benchmark summary JSON: key '{}' has the wrong type ({})", key, it->type_name());
   }
 }
 
-double get_number(const nlohmann::json &j, const char *key) {
+double get_number(const nlohmann::json& j, const char* key) {
   const auto it = j.find(key);
-  if (it == j.end())
-    fail("benchmark summary JSON: missing key '{}'", key);
+  if (it == j.end()) fail("benchmark summary JSON: missing key '{}'", key);
   if (!it->is_number()) {
-    fail("benchmark summary JSON: key '{}' must be a number, got {}", key,
-         it->type_name());
+    fail("benchmark summary JSON: key '{}' must be a number, got {}", key, it->type_name());
   }
   return it->get<double>();
 }
 
-std::optional<double> get_optional_number(const nlohmann::json &j,
-                                          const char *key) {
+std::optional<double> get_optional_number(const nlohmann::json& j, const char* key) {
   const auto it = j.find(key);
-  if (it == j.end() || it->is_null())
-    return std::nullopt;
+  if (it == j.end() || it->is_null()) return std::nullopt;
   return get_number(j, key);
 }
 
-} // namespace
+}  // namespace
 
-SloTargets parse_slo(const std::string &spec) {
+SloTargets parse_slo(const std::string& spec) {
   SloTargets slo;
   std::string_view rest = spec;
-  if (trim(rest).empty())
-    return slo;
+  if (trim(rest).empty()) return slo;
   while (true) {
     const size_t comma = rest.find(',');
     const std::string_view item = trim(rest.substr(0, comma));
     const size_t eq = item.find('=');
     if (eq == std::string_view::npos) {
-      fail("--slo '{}': expected key=milliseconds (keys ttft, tpot, e2e), got "
-           "'{}'",
-           spec, item);
+      fail(
+          "--slo '{}': expected key=milliseconds (keys ttft, tpot, e2e), got "
+          "'{}'",
+          spec, item);
     }
     const std::string_view key = trim(item.substr(0, eq));
     const double ms = parse_ms(key, trim(item.substr(eq + 1)), spec);
@@ -127,21 +113,17 @@ SloTargets parse_slo(const std::string &spec) {
     } else if (key == "e2e" || key == "e2el") {
       slo.e2e_ms = ms;
     } else {
-      fail("--slo '{}': unknown key '{}' (expected ttft, tpot or e2e)", spec,
-           key);
+      fail("--slo '{}': unknown key '{}' (expected ttft, tpot or e2e)", spec, key);
     }
-    if (comma == std::string_view::npos)
-      break;
+    if (comma == std::string_view::npos) break;
     rest.remove_prefix(comma + 1);
   }
   return slo;
 }
 
 double percentile(std::vector<double> values, double p) {
-  if (!(p >= 0 && p <= 100))
-    fail("percentile must be in [0, 100], got {}", p);
-  if (values.empty())
-    return 0;
+  if (!(p >= 0 && p <= 100)) fail("percentile must be in [0, 100], got {}", p);
+  if (values.empty()) return 0;
   std::sort(values.begin(), values.end());
   const double rank = static_cast<double>(values.size() - 1) * p / 100.0;
   const size_t lo = static_cast<size_t>(std::floor(rank));
@@ -150,13 +132,13 @@ double percentile(std::vector<double> values, double p) {
   return values[lo] + (values[hi] - values[lo]) * frac;
 }
 
-BenchSummary summarize(const std::vector<RequestRecord> &records,
-                       double duration_s, const SloTargets &slo) {
+BenchSummary summarize(const std::vector<RequestRecord>& records, double duration_s,
+                       const SloTargets& slo) {
   BenchSummary s;
   s.duration_s = duration_s;
   std::vector<double> ttfts, tpots, itls, e2es;
   int64_t good = 0;
-  for (const RequestRecord &r : records) {
+  for (const RequestRecord& r : records) {
     if (!r.success) {
       ++s.failed;
       continue;
@@ -166,22 +148,18 @@ BenchSummary summarize(const std::vector<RequestRecord> &records,
     s.total_output_tokens += r.output_len;
     ttfts.push_back(r.ttft_s);
     e2es.push_back(r.e2e_s);
-    if (r.output_len > 1)
-      tpots.push_back(tpot_s(r));
+    if (r.output_len > 1) tpots.push_back(tpot_s(r));
     itls.insert(itls.end(), r.itl_s.begin(), r.itl_s.end());
     const bool ok = (!slo.ttft_ms || r.ttft_s * 1000.0 <= *slo.ttft_ms) &&
                     (!slo.tpot_ms || tpot_s(r) * 1000.0 <= *slo.tpot_ms) &&
                     (!slo.e2e_ms || r.e2e_s * 1000.0 <= *slo.e2e_ms);
-    if (ok)
-      ++good;
+    if (ok) ++good;
   }
   if (duration_s > 0) {
     s.request_throughput = static_cast<double>(s.completed) / duration_s;
-    s.output_throughput =
-        static_cast<double>(s.total_output_tokens) / duration_s;
+    s.output_throughput = static_cast<double>(s.total_output_tokens) / duration_s;
     s.total_token_throughput =
-        static_cast<double>(s.total_input_tokens + s.total_output_tokens) /
-        duration_s;
+        static_cast<double>(s.total_input_tokens + s.total_output_tokens) / duration_s;
     s.request_goodput = static_cast<double>(good) / duration_s;
   }
   s.ttft = stats_ms(std::move(ttfts));
@@ -191,7 +169,7 @@ BenchSummary summarize(const std::vector<RequestRecord> &records,
   return s;
 }
 
-nlohmann::json to_json(const BenchSummary &s) {
+nlohmann::json to_json(const BenchSummary& s) {
   nlohmann::json j = {
       {"completed", s.completed},
       {"failed", s.failed},
@@ -207,25 +185,22 @@ nlohmann::json to_json(const BenchSummary &s) {
   const auto fields = metric_fields(copy);
   for (size_t i = 0; i < kMetricNames.size(); ++i) {
     const std::string m(kMetricNames[i]);
-    const LatencyStats &st = *fields[i];
+    const LatencyStats& st = *fields[i];
     j["mean_" + m + "_ms"] = st.mean_ms;
     j["median_" + m + "_ms"] = st.median_ms;
     j["p90_" + m + "_ms"] = st.p90_ms;
     j["p99_" + m + "_ms"] = st.p99_ms;
     j["std_" + m + "_ms"] = st.std_ms;
   }
-  j["energy_joules"] =
-      s.energy_joules ? nlohmann::json(*s.energy_joules) : nlohmann::json();
+  j["energy_joules"] = s.energy_joules ? nlohmann::json(*s.energy_joules) : nlohmann::json();
   j["joules_per_output_token"] =
-      s.joules_per_output_token ? nlohmann::json(*s.joules_per_output_token)
-                                : nlohmann::json();
+      s.joules_per_output_token ? nlohmann::json(*s.joules_per_output_token) : nlohmann::json();
   j["energy_source"] = s.energy_source;
   return j;
 }
 
-BenchSummary summary_from_json(const nlohmann::json &j) {
-  if (!j.is_object())
-    fail("benchmark summary JSON: expected an object, got {}", j.type_name());
+BenchSummary summary_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) fail("benchmark summary JSON: expected an object, got {}", j.type_name());
   BenchSummary s;
   // Counts are integers in files we write, but a median over runs may be
   // fractional: round.
@@ -241,7 +216,7 @@ BenchSummary summary_from_json(const nlohmann::json &j) {
   const auto fields = metric_fields(s);
   for (size_t i = 0; i < kMetricNames.size(); ++i) {
     const std::string m(kMetricNames[i]);
-    LatencyStats &st = *fields[i];
+    LatencyStats& st = *fields[i];
     st.mean_ms = get_number(j, ("mean_" + m + "_ms").c_str());
     st.median_ms = get_number(j, ("median_" + m + "_ms").c_str());
     st.p90_ms = get_number(j, ("p90_" + m + "_ms").c_str());
@@ -254,4 +229,4 @@ BenchSummary summary_from_json(const nlohmann::json &j) {
   return s;
 }
 
-} // namespace pareto::bench
+}  // namespace pareto::bench
