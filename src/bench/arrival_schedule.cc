@@ -17,9 +17,8 @@ std::vector<double> arrival_times(int64_t n, double request_rate, double burstin
   }
   std::vector<double> times(static_cast<size_t>(n), 0.0);
   if (std::isinf(request_rate)) return times;
-  // Gamma(shape k, scale theta) has mean k*theta and variance k*theta^2; with k
-  // = burstiness and theta = 1/(rate*k) the mean gap is 1/rate and the variance
-  // 1/(rate^2 * k).
+  // Gamma(shape k, scale theta) has mean k*theta and variance k*theta^2; with k = burstiness and
+  // theta = 1/(rate*k) the mean gap is 1/rate and the variance 1/(rate^2 * k).
   std::mt19937_64 rng(seed);
   std::gamma_distribution<double> gap(burstiness, 1.0 / (request_rate * burstiness));
   double t = 0;

@@ -19,17 +19,15 @@ namespace {
 
 using Rng = std::mt19937_64;
 
-// Uniform integer in [lo, hi]. Written out (instead of
-// std::uniform_int_distribution, whose algorithm is implementation-defined) so
-// a seed gives the same workload with any standard library. The modulo bias is
-// below 2^-40 for the ranges used here.
+// Uniform integer in [lo, hi]. Written out (instead of std::uniform_int_distribution, whose
+// algorithm is implementation-defined) so a seed gives the same workload with any standard library.
+// The modulo bias is below 2^-40 for the ranges used here.
 int64_t uniform(Rng& rng, int64_t lo, int64_t hi) {
   const uint64_t span = static_cast<uint64_t>(hi - lo) + 1;
   return lo + static_cast<int64_t>(rng() % span);
 }
 
-// Fisher-Yates with uniform(), for the same portability reason (std::shuffle is
-// unspecified).
+// Fisher-Yates with uniform(), for the same portability reason (std::shuffle is unspecified).
 template <typename T>
 void shuffle(std::vector<T>& v, Rng& rng) {
   for (size_t i = v.size(); i > 1; --i) {
@@ -37,8 +35,7 @@ void shuffle(std::vector<T>& v, Rng& rng) {
   }
 }
 
-// Words for prompts when no tokenizer is given; about one token each with
-// common vocabularies.
+// Words for prompts when no tokenizer is given; about one token each with common vocabularies.
 constexpr const char* kWords[] = {
     "the",   "of",     "and",   "to",      "in",    "is",    "that",  "for",    "it",    "as",
     "was",   "with",   "be",    "by",      "on",    "not",   "he",    "this",   "are",   "or",
@@ -58,15 +55,13 @@ constexpr const char* kWords[] = {
     "cat",   "dog",    "tree",  "sun",     "rain",  "bird",  "ball",  "boat",   "car",   "city",
 };
 
-// Builds prompt text out of "units": strings that start with a space and are
-// (with a tokenizer) exactly one token each wherever they appear, so a text of
-// n units is n tokens and a text that continues another one leaves the first
-// one's tokens unchanged. Every length is checked by encoding the final text;
-// see fit().
+// Builds prompt text out of "units": strings that start with a space and are (with a tokenizer)
+// exactly one token each wherever they appear, so a text of n units is n tokens and a text that
+// continues another one leaves the first one's tokens unchanged. Every length is checked by
+// encoding the final text; see fit().
 class TextBuilder {
  public:
-  // need_units = false: only count() is used (ShareGPT), so skip scanning the
-  // vocabulary.
+  // need_units = false: only count() is used (ShareGPT), so skip scanning the vocabulary.
   TextBuilder(const Tokenizer* tokenizer, bool need_units) : tokenizer_(tokenizer) {
     if (!need_units) return;
     if (tokenizer_ == nullptr) {
@@ -81,9 +76,8 @@ class TextBuilder {
           "from");
   }
 
-  // Tokens of `text` without BOS/EOS (what the request's prompt adds to the
-  // context besides the server's own special tokens); without a tokenizer, the
-  // number of words (an estimate).
+  // Tokens of `text` without BOS/EOS (what the request's prompt adds to the context besides the
+  // server's own special tokens); without a tokenizer, the number of words (an estimate).
   int64_t count(const std::string& text) const {
     if (tokenizer_ != nullptr) {
       return static_cast<int64_t>(tokenizer_->encode(text, false, false).size());
@@ -94,11 +88,10 @@ class TextBuilder {
     return n;
   }
 
-  // `head` followed by random units so that the whole text is head_len + n
-  // tokens, where head_len = count(head). Units are added or dropped until the
-  // count matches; a tokenizer that merges across the cut can leave it off by
-  // one after the last attempt, and the returned length is then the true count.
-  // n >= 1.
+  // `head` followed by random units so that the whole text is head_len + n tokens, where head_len =
+  // count(head). Units are added or dropped until the count matches; a tokenizer that merges across
+  // the cut can leave it off by one after the last attempt, and the returned length is then the
+  // true count. n >= 1.
   std::pair<std::string, int64_t> fit(Rng& rng, const std::string& head, int64_t n) const {
     const int64_t target = (head.empty() ? 0 : count(head)) + n;
     std::vector<const std::string*> picked;
@@ -131,15 +124,14 @@ class TextBuilder {
   static std::string join(const std::string& head, const std::vector<const std::string*>& units) {
     std::string text = head;
     for (const std::string* u : units) text += *u;
-    // A text of units alone starts without the space (SentencePiece adds its
-    // own).
+    // A text of units alone starts without the space (SentencePiece adds its own).
     if (head.empty() && !text.empty() && text[0] == ' ') text.erase(0, 1);
     return text;
   }
 
-  // Normal tokens that are a space plus an ASCII word and encode to one token
-  // both at the start of a text and after another word: whole-word tokens, so
-  // random text reads as words and token counts are exact.
+  // Normal tokens that are a space plus an ASCII word and encode to one token both at the start of
+  // a text and after another word: whole-word tokens, so random text reads as words and token
+  // counts are exact.
   void collect_word_units() {
     for (int32_t id = 0; id < tokenizer_->vocab_size(); ++id) {
       if (tokenizer_->token_type(id) != TokenType::kNormal) continue;
@@ -156,10 +148,9 @@ class TextBuilder {
     }
   }
 
-  // Fallback for vocabularies with few whole-word tokens (e.g. mostly non-Latin
-  // scripts): every normal token whose bytes are printable UTF-8, as vLLM's
-  // random dataset does; fit() then corrects the merges across token
-  // boundaries.
+  // Fallback for vocabularies with few whole-word tokens (e.g. mostly non-Latin scripts): every
+  // normal token whose bytes are printable UTF-8, as vLLM's random dataset does; fit() then
+  // corrects the merges across token boundaries.
   void collect_any_units() {
     units_.clear();
     for (int32_t id = 0; id < tokenizer_->vocab_size(); ++id) {
@@ -178,8 +169,7 @@ class TextBuilder {
   std::vector<std::string> units_;
 };
 
-// A length uniform in [len*(1-r), len*(1+r)] (truncated to integers), at
-// least 1.
+// A length uniform in [len*(1-r), len*(1+r)] (truncated to integers), at least 1.
 int64_t draw_len(Rng& rng, int64_t len, double r) {
   const int64_t lo = std::max<int64_t>(1, static_cast<int64_t>(std::floor(len * (1.0 - r))));
   const int64_t hi = std::max(lo, static_cast<int64_t>(std::floor(len * (1.0 + r))));
@@ -236,8 +226,8 @@ std::vector<BenchPrompt> shared_prefix_dataset(const DatasetOptions& o, const Te
   return out;
 }
 
-// Corpus file: a .json file holds a JSON array of strings; any other file is
-// plain text whose chunks are separated by blank lines.
+// Corpus file: a .json file holds a JSON array of strings; any other file is plain text whose
+// chunks are separated by blank lines.
 std::vector<std::string> load_rag_corpus(const std::string& path) {
   std::vector<std::string> chunks;
   const bool is_json = path.size() >= 5 && path.compare(path.size() - 5, 5, ".json") == 0;
@@ -316,8 +306,7 @@ std::vector<BenchPrompt> rag_dataset(const DatasetOptions& o, const TextBuilder&
   return out;
 }
 
-// The first human turn and the reply that follows it; false when the
-// conversation has none.
+// The first human turn and the reply that follows it; false when the conversation has none.
 bool sharegpt_pair(const nlohmann::json& entry, size_t index, const std::string& path,
                    const std::string** prompt, const std::string** reply) {
   if (!entry.is_object()) {
@@ -358,8 +347,8 @@ std::vector<BenchPrompt> sharegpt_dataset(const DatasetOptions& o, const TextBui
   if (!j.is_array()) {
     fail("ShareGPT file '{}': expected a JSON array of conversations, got {}", path, j.type_name());
   }
-  // Check the shape of every entry first, then shuffle the usable pairs and
-  // count tokens only for those taken: files hold ~10^5 conversations.
+  // Check the shape of every entry first, then shuffle the usable pairs and count tokens only for
+  // those taken: files hold ~10^5 conversations.
   struct Pair {
     const std::string* prompt;
     const std::string* reply;

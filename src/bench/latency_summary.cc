@@ -49,8 +49,7 @@ LatencyStats stats_ms(std::vector<double> seconds) {
   return s;
 }
 
-// TPOT of one request; requests with a single output token have no decode
-// phase: 0.
+// TPOT of one request; requests with a single output token have no decode phase: 0.
 double tpot_s(const RequestRecord& r) {
   if (r.output_len <= 1) return 0;
   return (r.e2e_s - r.ttft_s) / static_cast<double>(r.output_len - 1);
@@ -202,8 +201,7 @@ nlohmann::json to_json(const BenchSummary& s) {
 BenchSummary summary_from_json(const nlohmann::json& j) {
   if (!j.is_object()) fail("benchmark summary JSON: expected an object, got {}", j.type_name());
   BenchSummary s;
-  // Counts are integers in files we write, but a median over runs may be
-  // fractional: round.
+  // Counts are integers in files we write, but a median over runs may be fractional: round.
   s.completed = std::llround(get_number(j, "completed"));
   s.failed = std::llround(get_number(j, "failed"));
   s.duration_s = get_number(j, "duration");

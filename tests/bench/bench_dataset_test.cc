@@ -44,8 +44,7 @@ std::string write_temp(const std::string& name, const std::string& content) {
   return path;
 }
 
-// Runs `f`, expects a pareto::Error whose message contains every one of
-// `parts`.
+// Runs `f`, expects a pareto::Error whose message contains every one of `parts`.
 template <typename F>
 void expect_error(F f, std::initializer_list<const char*> parts) {
   try {
@@ -131,8 +130,8 @@ TEST(RandomDataset, WithoutATokenizerCountsWords) {
   }
 }
 
-// A vocabulary with hardly any whole-word tokens: the builder falls back to any printable
-// normal token and corrects merges across token boundaries by re-encoding.
+// A vocabulary with hardly any whole-word tokens: the builder falls back to any printable normal
+// token and corrects merges across token boundaries by re-encoding.
 TEST(RandomDataset, FallbackForFewWholeWordTokens) {
   const std::string sp = "\xE2\x96\x81";  // U+2581, SentencePiece's space
   const std::vector<std::string> tokens = {"<unk>", "<s>", "</s>", sp,    "a",      "b",
@@ -285,8 +284,7 @@ TEST(ShareGptDataset, FirstHumanTurnAndReplyLength) {
   o.output_len_override = true;
   for (const BenchPrompt& p : build_dataset(o, &stories())) EXPECT_EQ(p.output_len, 9);
 
-  // Without a tokenizer lengths are word counts; num_prompts samples with the
-  // seed.
+  // Without a tokenizer lengths are word counts; num_prompts samples with the seed.
   o.output_len_override = false;
   o.num_prompts = 1;
   std::set<std::string> picked;

@@ -13,8 +13,7 @@ namespace {
 constexpr double kEps = 1e-9;
 
 TEST(Percentile, MatchesNumpyLinearInterpolation) {
-  // numpy.percentile(np.arange(1, 11), q): rank (n-1)*q/100 between sorted
-  // values.
+  // numpy.percentile(np.arange(1, 11), q): rank (n-1)*q/100 between sorted values.
   std::vector<double> v = {10, 3, 1, 7, 5, 2, 9, 4, 8, 6};  // order does not matter
   EXPECT_NEAR(percentile(v, 90), 9.1, kEps);
   EXPECT_NEAR(percentile(v, 99), 9.91, kEps);
