@@ -21,7 +21,7 @@ namespace http = boost::beast::http;
 using tcp = net::ip::tcp;
 using nlohmann::json;
 
-json openai_stream_body(const StreamRequestOptions &o, const BenchPrompt &p) {
+json openai_stream_body(const StreamRequestOptions& o, const BenchPrompt& p) {
   json j = {{"model", o.model}};
   if (o.chat) {
     j["messages"] = json::array({{{"role", "user"}, {"content", p.prompt}}});
@@ -33,24 +33,21 @@ json openai_stream_body(const StreamRequestOptions &o, const BenchPrompt &p) {
   j["stream_options"] = {{"include_usage", true}};
   j["temperature"] = o.temperature;
   j["seed"] = o.seed;
-  if (o.ignore_eos)
-    j["ignore_eos"] = true;
+  if (o.ignore_eos) j["ignore_eos"] = true;
   return j;
 }
 
 namespace {
 
 constexpr size_t kReadChunk = 16u << 10;
-constexpr size_t kMaxErrorBody =
-    2000; // of a non-200 answer, kept in the error text
+constexpr size_t kMaxErrorBody = 2000;  // of a non-200 answer, kept in the error text
 
 // One request's state; kept alive by the handlers' shared_ptr until the last
 // one has run.
 class StreamSession : public std::enable_shared_from_this<StreamSession> {
-public:
-  StreamSession(net::io_context &ioc, const StreamTarget &target,
-                std::string body, SteadyClock::time_point bench_start,
-                std::function<void(RequestRecord &&)> done)
+ public:
+  StreamSession(net::io_context& ioc, const StreamTarget& target, std::string body,
+                SteadyClock::time_point bench_start, std::function<void(RequestRecord&&)> done)
       : stream_(ioc), endpoints_(target.endpoints), done_(std::move(done)) {
     req_ = {http::verb::post, target.path, 11};
     req_.set(http::field::host, target.host_header);
@@ -61,85 +58,69 @@ public:
     // TIME_WAIT sockets accumulate on its side, not on the client's ephemeral
     // ports.
     req_.set(http::field::connection, "close");
-    if (!target.api_key.empty())
-      req_.set(http::field::authorization, "Bearer " + target.api_key);
+    if (!target.api_key.empty()) req_.set(http::field::authorization, "Bearer " + target.api_key);
     req_.body() = std::move(body);
     req_.prepare_payload();
     parser_.body_limit(std::numeric_limits<std::uint64_t>::max());
     parser_.header_limit(1u << 20);
     sent_ = SteadyClock::now();
     rec_.start_s = std::chrono::duration<double>(sent_ - bench_start).count();
-    timeout_ = std::chrono::milliseconds(
-        static_cast<int64_t>(std::max(0.001, target.timeout_s) * 1000));
+    timeout_ =
+        std::chrono::milliseconds(static_cast<int64_t>(std::max(0.001, target.timeout_s) * 1000));
   }
 
   void run() {
-    stream_.expires_after(timeout_); // one deadline for the whole exchange
-    stream_.async_connect(endpoints_, [self = shared_from_this()](
-                                          beast::error_code ec,
-                                          const tcp::endpoint &) {
-      if (ec)
-        return self->fail_wire("connect", ec);
-      http::async_write(
-          self->stream_, self->req_, [self](beast::error_code ec, size_t) {
-            if (ec)
-              return self->fail_wire("sending the request", ec);
-            http::async_read_header(
-                self->stream_, self->buffer_, self->parser_,
-                [self](beast::error_code ec, size_t) { self->on_header(ec); });
+    stream_.expires_after(timeout_);  // one deadline for the whole exchange
+    stream_.async_connect(
+        endpoints_, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+          if (ec) return self->fail_wire("connect", ec);
+          http::async_write(self->stream_, self->req_, [self](beast::error_code ec, size_t) {
+            if (ec) return self->fail_wire("sending the request", ec);
+            http::async_read_header(self->stream_, self->buffer_, self->parser_,
+                                    [self](beast::error_code ec, size_t) { self->on_header(ec); });
           });
-    });
+        });
   }
 
-private:
+ private:
   void on_header(beast::error_code ec) {
-    if (ec)
-      return fail_wire("reading the response header", ec);
+    if (ec) return fail_wire("reading the response header", ec);
     status_ = static_cast<int>(parser_.get().result_int());
     last_byte_ = SteadyClock::now();
     read_body();
   }
 
   void read_body() {
-    if (parser_.is_done())
-      return finish_stream();
+    if (parser_.is_done()) return finish_stream();
     parser_.get().body().data = chunk_.data();
     parser_.get().body().size = chunk_.size();
-    http::async_read(stream_, buffer_, parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->on_body(ec);
-                     });
+    http::async_read_some(
+        stream_, buffer_, parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->on_body(ec); });
   }
 
   void on_body(beast::error_code ec) {
     const SteadyClock::time_point now = SteadyClock::now();
-    if (ec == http::error::need_buffer)
-      ec = {};
+    if (ec == http::error::need_buffer) ec = {};
     const size_t n = chunk_.size() - parser_.get().body().size;
     if (n > 0) {
       last_byte_ = now;
       const std::string_view bytes(chunk_.data(), n);
       if (status_ != 200) {
-        if (error_body_.size() < kMaxErrorBody)
-          error_body_.append(bytes.substr(0, kMaxErrorBody));
+        if (error_body_.size() < kMaxErrorBody) error_body_.append(bytes.substr(0, kMaxErrorBody));
       } else {
-        for (SseEvent &e : sse_.feed(bytes))
-          on_event(e, now);
+        for (SseEvent& e : sse_.feed(bytes)) on_event(e, now);
       }
     }
-    if (finished_)
-      return;
+    if (finished_) return;
     // A connection that breaks after "data: [DONE]" lost nothing we measure.
-    if (ec && saw_done_ && status_ == 200)
-      return finish_stream();
-    if (ec)
-      return fail_wire("reading the stream", ec);
+    if (ec && saw_done_ && status_ == 200) return finish_stream();
+    if (ec) return fail_wire("reading the stream", ec);
     read_body();
   }
 
-  void on_event(const SseEvent &e, SteadyClock::time_point now) {
-    if (finished_ || !rec_.error.empty())
-      return;
+  void on_event(const SseEvent& e, SteadyClock::time_point now) {
+    if (finished_ || !rec_.error.empty()) return;
     if (e.data == "[DONE]") {
       done_at_ = now;
       saw_done_ = true;
@@ -148,27 +129,24 @@ private:
     json j;
     try {
       j = json::parse(e.data);
-    } catch (const json::exception &) {
+    } catch (const json::exception&) {
       rec_.error = "unparsable stream chunk: " + e.data.substr(0, 200);
       return;
     }
     if (e.event == "error" || (j.is_object() && j.contains("error"))) {
-      const json &err = j.is_object() && j.contains("error") ? j["error"] : j;
+      const json& err = j.is_object() && j.contains("error") ? j["error"] : j;
       rec_.error = "error in the stream: " +
-                   (err.is_object() && err.contains("message") &&
-                            err["message"].is_string()
+                   (err.is_object() && err.contains("message") && err["message"].is_string()
                         ? err["message"].get<std::string>()
                         : err.dump());
       return;
     }
-    if (!j.is_object())
-      return;
+    if (!j.is_object()) return;
     if (j.contains("usage") && j["usage"].is_object()) {
-      const json &u = j["usage"];
+      const json& u = j["usage"];
       if (u.contains("prompt_tokens") && u["prompt_tokens"].is_number_integer())
         usage_prompt_ = u["prompt_tokens"].get<int64_t>();
-      if (u.contains("completion_tokens") &&
-          u["completion_tokens"].is_number_integer())
+      if (u.contains("completion_tokens") && u["completion_tokens"].is_number_integer())
         usage_completion_ = u["completion_tokens"].get<int64_t>();
       const auto d = u.find("prompt_tokens_details");
       if (d != u.end() && d->is_object() && d->contains("cached_tokens") &&
@@ -176,71 +154,56 @@ private:
         rec_.cached_tokens = (*d)["cached_tokens"].get<int64_t>();
     }
     const auto choices = j.find("choices");
-    if (choices == j.end() || !choices->is_array() || choices->empty())
-      return;
-    const json &c = (*choices)[0];
+    if (choices == j.end() || !choices->is_array() || choices->empty()) return;
+    const json& c = (*choices)[0];
     bool has_text = false;
-    const auto non_empty = [](const json &obj, const char *key) {
+    const auto non_empty = [](const json& obj, const char* key) {
       const auto it = obj.find(key);
-      return it != obj.end() && it->is_string() &&
-             !it->get_ref<const std::string &>().empty();
+      return it != obj.end() && it->is_string() && !it->get_ref<const std::string&>().empty();
     };
-    if (non_empty(c, "text"))
-      has_text = true;
+    if (non_empty(c, "text")) has_text = true;
     const auto delta = c.find("delta");
     if (delta != c.end() && delta->is_object() &&
-        (non_empty(*delta, "content") ||
-         non_empty(*delta, "reasoning_content")))
+        (non_empty(*delta, "content") || non_empty(*delta, "reasoning_content")))
       has_text = true;
-    if (!has_text)
-      return;
+    if (!has_text) return;
     const double t = std::chrono::duration<double>(now - sent_).count();
     if (num_text_chunks_ == 0) {
       rec_.ttft_s = t;
     } else {
-      rec_.itl_s.push_back(
-          std::chrono::duration<double>(now - last_text_).count());
+      rec_.itl_s.push_back(std::chrono::duration<double>(now - last_text_).count());
     }
     last_text_ = now;
     ++num_text_chunks_;
   }
 
   void finish_stream() {
-    if (finished_)
-      return;
+    if (finished_) return;
     if (status_ == 200) {
-      for (SseEvent &e : sse_.finish())
-        on_event(e, last_byte_);
+      for (SseEvent& e : sse_.finish()) on_event(e, last_byte_);
     }
     if (status_ != 200) {
       rec_.error = "HTTP " + std::to_string(status_) + ": " + error_body_;
-      while (!rec_.error.empty() &&
-             (rec_.error.back() == '\n' || rec_.error.back() == '\r'))
+      while (!rec_.error.empty() && (rec_.error.back() == '\n' || rec_.error.back() == '\r'))
         rec_.error.pop_back();
     } else if (rec_.error.empty() && num_text_chunks_ == 0) {
       rec_.error = "the stream carried no text";
     }
-    rec_.e2e_s = std::chrono::duration<double>(
-                     (saw_done_ ? done_at_ : last_byte_) - sent_)
-                     .count();
-    rec_.output_len =
-        usage_completion_ >= 0 ? usage_completion_ : num_text_chunks_;
+    rec_.e2e_s = std::chrono::duration<double>((saw_done_ ? done_at_ : last_byte_) - sent_).count();
+    rec_.output_len = usage_completion_ >= 0 ? usage_completion_ : num_text_chunks_;
     rec_.prompt_len = std::max<int64_t>(0, usage_prompt_);
     complete();
   }
 
-  void fail_wire(const char *stage, beast::error_code ec) {
-    if (finished_)
-      return;
+  void fail_wire(const char* stage, beast::error_code ec) {
+    if (finished_) return;
     if (ec == beast::error::timeout) {
       rec_.error = std::string("timed out while ") + stage;
     } else {
       rec_.error = std::string(stage) + ": " + ec.message();
     }
-    rec_.e2e_s =
-        std::chrono::duration<double>(SteadyClock::now() - sent_).count();
-    rec_.output_len =
-        usage_completion_ >= 0 ? usage_completion_ : num_text_chunks_;
+    rec_.e2e_s = std::chrono::duration<double>(SteadyClock::now() - sent_).count();
+    rec_.output_len = usage_completion_ >= 0 ? usage_completion_ : num_text_chunks_;
     rec_.prompt_len = std::max<int64_t>(0, usage_prompt_);
     complete();
   }
@@ -257,7 +220,7 @@ private:
 
   beast::tcp_stream stream_;
   tcp::resolver::results_type endpoints_;
-  std::function<void(RequestRecord &&)> done_;
+  std::function<void(RequestRecord&&)> done_;
   http::request<http::string_body> req_;
   http::response_parser<http::buffer_body> parser_;
   beast::flat_buffer buffer_;
@@ -274,14 +237,13 @@ private:
   bool finished_ = false;
 };
 
-} // namespace
+}  // namespace
 
-void start_stream_request(net::io_context &ioc, const StreamTarget &target,
-                          std::string body, SteadyClock::time_point bench_start,
-                          std::function<void(RequestRecord &&)> done) {
-  std::make_shared<StreamSession>(ioc, target, std::move(body), bench_start,
-                                  std::move(done))
+void start_stream_request(net::io_context& ioc, const StreamTarget& target, std::string body,
+                          SteadyClock::time_point bench_start,
+                          std::function<void(RequestRecord&&)> done) {
+  std::make_shared<StreamSession>(ioc, target, std::move(body), bench_start, std::move(done))
       ->run();
 }
 
-} // namespace pareto::bench
+}  // namespace pareto::bench
