@@ -71,9 +71,7 @@ class TextBuilder {
     collect_word_units();
     if (units_.size() < 32) collect_any_units();
     if (units_.empty())
-      fail(
-          "bench dataset: the tokenizer has no normal tokens to build text "
-          "from");
+      fail("bench dataset: the tokenizer has no normal tokens to build text from");
   }
 
   // Tokens of `text` without BOS/EOS (what the request's prompt adds to the context besides the
@@ -283,10 +281,8 @@ std::vector<BenchPrompt> rag_dataset(const DatasetOptions& o, const TextBuilder&
     }
   }
   if (k > static_cast<int64_t>(corpus.size())) {
-    fail(
-        "--rag-chunks-per-request {} is more than the {} chunks of the "
-        "corpus{}",
-        k, corpus.size(), o.dataset_path.empty() ? "" : " '" + o.dataset_path + "'");
+    fail("--rag-chunks-per-request {} is more than the {} chunks of the corpus{}", k, corpus.size(),
+         o.dataset_path.empty() ? "" : " '" + o.dataset_path + "'");
   }
   std::vector<size_t> order(corpus.size());
   std::vector<BenchPrompt> out;
@@ -320,10 +316,8 @@ bool sharegpt_pair(const nlohmann::json& entry, size_t index, const std::string&
     const nlohmann::json& turn = (*conv)[t];
     if (!turn.is_object() || !turn.contains("from") || !turn["from"].is_string() ||
         !turn.contains("value") || !turn["value"].is_string()) {
-      fail(
-          "ShareGPT file '{}': entry {} turn {} must be {{\"from\": string, "
-          "\"value\": string}}",
-          path, index, t);
+      fail("ShareGPT file '{}': entry {} turn {} must be {{\"from\": string, \"value\": string}}",
+           path, index, t);
     }
   }
   if (conv->size() < 2) return false;
@@ -339,47 +333,65 @@ bool sharegpt_pair(const nlohmann::json& entry, size_t index, const std::string&
   return false;
 }
 
+// Reads the usable (prompt, reply) pairs of a ShareGPT file. The file is parsed as a stream and
+// each conversation is dropped once its first pair is taken: ShareGPT_V3 is ~650 MB, whose whole
+// JSON tree would take gigabytes.
+std::vector<std::pair<std::string, std::string>> load_sharegpt(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) fail("ShareGPT file '{}': cannot open the file", path);
+  using Event = nlohmann::json::parse_event_t;
+  std::vector<std::pair<std::string, std::string>> pairs;
+  size_t index = 0;
+  auto on_event = [&](int depth, Event event, nlohmann::json& value) {
+    if (depth == 0 && (event == Event::object_start || event == Event::value)) {
+      fail("ShareGPT file '{}': expected a JSON array of conversations, got {}", path,
+           event == Event::value ? value.type_name() : "object");
+    }
+    // Depth 1 ends: one element of the top-level array is complete.
+    const bool entry_done = depth == 1 && (event == Event::object_end ||
+                                           event == Event::array_end || event == Event::value);
+    if (!entry_done) return true;
+    const std::string* prompt = nullptr;
+    const std::string* reply = nullptr;
+    if (sharegpt_pair(value, index, path, &prompt, &reply)) pairs.emplace_back(*prompt, *reply);
+    ++index;
+    return false;  // do not keep the conversation in the tree
+  };
+  try {
+    // What is left is the empty top-level array.
+    [[maybe_unused]] const nlohmann::json rest = nlohmann::json::parse(in, on_event);
+  } catch (const nlohmann::json::parse_error& e) {
+    fail("ShareGPT file '{}': not valid JSON (at byte {}): {}", path, e.byte, e.what());
+  }
+  return pairs;
+}
+
 std::vector<BenchPrompt> sharegpt_dataset(const DatasetOptions& o, const TextBuilder& text,
                                           Rng& rng) {
   const std::string& path = o.dataset_path;
   if (path.empty()) fail("--dataset-name sharegpt needs --dataset-path (a ShareGPT JSON file)");
-  const nlohmann::json j = parse_json_file(path, "ShareGPT file");
-  if (!j.is_array()) {
-    fail("ShareGPT file '{}': expected a JSON array of conversations, got {}", path, j.type_name());
-  }
-  // Check the shape of every entry first, then shuffle the usable pairs and count tokens only for
-  // those taken: files hold ~10^5 conversations.
-  struct Pair {
-    const std::string* prompt;
-    const std::string* reply;
-  };
-  std::vector<Pair> pairs;
-  for (size_t i = 0; i < j.size(); ++i) {
-    Pair p{nullptr, nullptr};
-    if (sharegpt_pair(j[i], i, path, &p.prompt, &p.reply)) pairs.push_back(p);
-  }
+  // Every entry's shape is checked while loading; then the usable pairs are shuffled and tokens
+  // are counted only for those taken.
+  auto pairs = load_sharegpt(path);
   shuffle(pairs, rng);
   const bool override_len = o.output_len_override && o.output_len > 0;
   std::vector<BenchPrompt> out;
-  for (const Pair& p : pairs) {
+  for (auto& [prompt, reply] : pairs) {
     if (static_cast<int64_t>(out.size()) == o.num_prompts) break;
-    const int64_t prompt_len = text.count(*p.prompt);
-    const int64_t reply_len = override_len ? o.output_len : text.count(*p.reply);
+    const int64_t prompt_len = text.count(prompt);
+    const int64_t reply_len = override_len ? o.output_len : text.count(reply);
     if (prompt_len < 1 || reply_len < 1) continue;  // an empty turn is no request
-    out.push_back({*p.prompt, prompt_len, reply_len});
+    out.push_back({std::move(prompt), prompt_len, reply_len});
   }
   if (out.empty()) {
     fail(
-        "ShareGPT file '{}': no usable conversation (each needs a non-empty "
-        "human turn followed "
-        "by a non-empty gpt turn)",
+        "ShareGPT file '{}': no usable conversation (each needs a non-empty human turn followed by "
+        "a non-empty gpt turn)",
         path);
   }
   if (static_cast<int64_t>(out.size()) < o.num_prompts) {
     spdlog::warn(
-        "ShareGPT file '{}' has only {} usable conversations; using "
-        "all of them instead "
-        "of {}",
+        "ShareGPT file '{}' has only {} usable conversations; using all of them instead of {}",
         path, out.size(), o.num_prompts);
   }
   return out;
@@ -399,10 +411,8 @@ std::vector<BenchPrompt> build_dataset(const DatasetOptions& opts, const Tokeniz
   const bool known = opts.name == "random" || opts.name == "sharegpt" ||
                      opts.name == "shared-prefix" || opts.name == "rag";
   if (!known) {
-    fail(
-        "unknown --dataset-name '{}' (expected random, sharegpt, "
-        "shared-prefix or rag)",
-        opts.name);
+    fail("unknown --dataset-name '{}' (expected random, sharegpt, shared-prefix or rag)",
+         opts.name);
   }
   const TextBuilder text(tokenizer, opts.name != "sharegpt");
   Rng rng(opts.seed);

@@ -22,10 +22,8 @@ double parse_ms(std::string_view key, std::string_view text, const std::string& 
   const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
   if (text.empty() || ec != std::errc() || end != text.data() + text.size() || !std::isfinite(v) ||
       v < 0) {
-    fail(
-        "--slo '{}': the value of {} must be a number of milliseconds >= 0, "
-        "got '{}'",
-        spec, key, text);
+    fail("--slo '{}': the value of {} must be a number of milliseconds >= 0, got '{}'", spec, key,
+         text);
   }
   return v;
 }
@@ -98,10 +96,7 @@ SloTargets parse_slo(const std::string& spec) {
     const std::string_view item = trim(rest.substr(0, comma));
     const size_t eq = item.find('=');
     if (eq == std::string_view::npos) {
-      fail(
-          "--slo '{}': expected key=milliseconds (keys ttft, tpot, e2e), got "
-          "'{}'",
-          spec, item);
+      fail("--slo '{}': expected key=milliseconds (keys ttft, tpot, e2e), got '{}'", spec, item);
     }
     const std::string_view key = trim(item.substr(0, eq));
     const double ms = parse_ms(key, trim(item.substr(eq + 1)), spec);

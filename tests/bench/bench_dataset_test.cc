@@ -213,9 +213,9 @@ TEST(RagDataset, CorpusFromTextAndJsonFiles) {
   o.name = "rag";
   o.num_prompts = 6;
   o.rag_chunks_per_request = 2;
-  o.dataset_path = write_temp("rag_corpus.txt",
-                              "Once upon a time\nthere was a cat.\n\n\n  \nThe dog ran.\r\n\r\nThe "
-                              "sun was hot.\n");
+  o.dataset_path = write_temp(
+      "rag_corpus.txt",
+      "Once upon a time\nthere was a cat.\n\n\n  \nThe dog ran.\r\n\r\nThe sun was hot.\n");
   std::set<std::string> seen;
   for (const BenchPrompt& p : build_dataset(o, &stories())) {
     const auto parts = split(p.prompt, "\n\n");
@@ -310,6 +310,10 @@ TEST(ShareGptDataset, BadFilesAreClearErrors) {
   expect_error([&] { build_dataset(o, nullptr); }, {"sg_notjson.json", "not valid JSON", "byte"});
   o.dataset_path = write_temp("sg_object.json", R"({"conversations": []})");
   expect_error([&] { build_dataset(o, nullptr); }, {"sg_object.json", "JSON array"});
+  o.dataset_path = write_temp("sg_scalar.json", "42");
+  expect_error([&] { build_dataset(o, nullptr); }, {"sg_scalar.json", "JSON array", "number"});
+  o.dataset_path = write_temp("sg_entry.json", R"([{"conversations": []}, 3])");
+  expect_error([&] { build_dataset(o, nullptr); }, {"sg_entry.json", "entry 1 must be an object"});
   o.dataset_path = write_temp("sg_shape.json", R"([{"conversations": []}, {"id": "x"}])");
   expect_error([&] { build_dataset(o, nullptr); }, {"sg_shape.json", "entry 1", "conversations"});
   o.dataset_path =
