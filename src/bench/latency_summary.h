@@ -32,8 +32,8 @@ struct SloTargets {
   std::optional<double> ttft_ms, tpot_ms, e2e_ms;
 };
 
-// "ttft=500,tpot=50,e2e=2000" (milliseconds, any subset, any order). An empty spec gives no
-// targets. Unknown key, bad or negative number, missing '=' -> pareto::Error.
+// "ttft=500,tpot=50,e2e=2000" (milliseconds, any subset, any order; e2el = e2e). An empty spec
+// gives no targets. Unknown key, bad or negative number, missing '=' -> pareto::Error.
 SloTargets parse_slo(const std::string& spec);
 
 // The p-th percentile (p in [0,100]) with linear interpolation between closest ranks, as numpy's
