@@ -197,6 +197,10 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
 
   void fail_wire(const char* stage, beast::error_code ec) {
     if (finished_) return;
+    if (status_ != 0 && status_ != 200) {
+      // The status says what went wrong better than a cut-short error body does.
+      return finish_stream();
+    }
     if (ec == beast::error::timeout) {
       rec_.error = std::string("timed out while ") + stage;
     } else {
