@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "bench/arrival_schedule.h"
 #include "bench/http_client.h"
 #include "bench/openai_stream_request.h"
 #include "engine/engine_test_util.h"
@@ -102,6 +103,37 @@ TEST_F(LiveServerTest, CountsMatchTheServersMetrics) {
   EXPECT_EQ(j["metrics_delta"]["pareto:generation_tokens_total"], 16 * 12);
   EXPECT_EQ(j["summary"]["completed"], 16);
   EXPECT_FALSE(j["config"].contains("api_key"));
+}
+
+// The schedule's two limits, checked from the records alone (causal, not timing-based): no
+// request is sent before its arrival time, and no more than max_concurrency are ever open (a
+// request's [send, end of stream] lies inside the time its slot was held).
+TEST_F(LiveServerTest, RequestsWaitForTheirArrivalAndAFreeSlot) {
+  ServeBenchmarkConfig c;
+  c.base_url = url_;
+  c.model = "stories";
+  c.prompts = story_prompts(12, 6);
+  c.request_rate = 400;
+  c.burstiness = 0.5;
+  c.seed = 11;
+  c.max_concurrency = 2;
+  c.ignore_eos = true;
+  c.measure_energy = false;
+  c.show_progress = false;
+  const ServeBenchmarkResult r = run_serve_benchmark(c);
+  ASSERT_EQ(r.summary.completed, 12);
+  const std::vector<double> arrivals = arrival_times(12, 400, 0.5, 11);
+  for (size_t i = 0; i < r.records.size(); ++i) {
+    EXPECT_GE(r.records[i].start_s, arrivals[i] - 1e-6) << i;
+    if (i > 0) {
+      EXPECT_GE(r.records[i].start_s, r.records[i - 1].start_s) << i;  // in order
+    }
+    int open = 0;  // requests open at the moment request i was sent, itself included
+    for (const RequestRecord& o : r.records)
+      if (o.start_s <= r.records[i].start_s && r.records[i].start_s < o.start_s + o.e2e_s) ++open;
+    EXPECT_LE(open, 2) << i;
+  }
+  EXPECT_EQ(r.to_json()["config"]["request_rate"], 400);
 }
 
 TEST_F(LiveServerTest, ChatEndpointAndModelList) {
