@@ -68,12 +68,12 @@ PlanResult plan(const ModelShape& m, const HardwareSpec& hw, const PlanInputs& i
       !(m.weight_params > 0) || !(m.weight_bytes > 0) || !(m.kv_elem_bytes > 0))
     fail("plan: model {} has an incomplete shape", m.name);
   const int64_t seq_tokens = in.context_len + in.output_len;
-  if (m.context_length > 0 && seq_tokens > m.context_length)
-    fail("plan: context {} + output {} = {} tokens exceeds {}'s context length {}", in.context_len,
-         in.output_len, seq_tokens, m.name, m.context_length);
   const std::string dtype = m.compute_dtype == "quantized" ? hw.quantized_compute : m.compute_dtype;
 
   PlanResult r;
+  // Still computed (the question may be what the hardware would do), but flagged: the engine
+  // rejects such requests.
+  r.exceeds_model_context = m.context_length > 0 && seq_tokens > m.context_length;
   const double L = static_cast<double>(in.context_len);
   const double N = static_cast<double>(in.output_len);
   const double R = static_cast<double>(in.replicas);

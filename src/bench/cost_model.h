@@ -44,6 +44,7 @@ struct PlanInputs {
 };
 
 struct PlanResult {
+  bool exceeds_model_context = false;  // L + N > the model's context length
   // Memory.
   double kv_bytes_per_token = 0;  // 2 (K, V) * num_layers * kv_size * kv_elem_bytes
   double kv_bytes_per_seq = 0;    // whole blocks for L + N tokens
@@ -80,8 +81,9 @@ struct PlanResult {
   double sliced_output_tok_s = 0;
 };
 
-// Throws pareto::Error for non-positive L, N, U, replicas, a context beyond the model's, or a
-// model whose weights alone exceed the memory (the message names the sizes).
+// Throws pareto::Error for non-positive L, N, U or replicas, a model whose weights alone exceed
+// the memory, or memory that holds no sequence of L + N tokens (the messages name the sizes).
+// L + N beyond the model's context length is computed anyway and flagged.
 PlanResult plan(const ModelShape& model, const HardwareSpec& hw, const PlanInputs& in);
 
 }  // namespace pareto::bench

@@ -20,10 +20,10 @@ namespace pareto::bench {
 namespace {
 
 // Default achieved fractions for describe_this_machine(), calibrated on the 2-core AVX-512
-// dev box (hardware/this-machine.json records the measurement): decode of llama-135m-q8_0
-// streams weights at ~0.3 of the measured read bandwidth, prefill runs at ~0.75 of our own
-// Q8_0 matmul rate at 256 tokens.
-constexpr double kDefaultBandwidthFraction = 0.3;
+// dev box (hardware/this-machine.json records how): `pareto bench model` decode of
+// llama-135m-q8_0 streams weights at ~0.2 of the measured read bandwidth (tinyllama Q8_0 ~0.3),
+// its prefill runs at ~0.75 of our own Q8_0 matmul rate.
+constexpr double kDefaultBandwidthFraction = 0.2;
 constexpr double kDefaultFlopsFraction = 0.75;
 constexpr double kGiB = 1024.0 * 1024.0 * 1024.0;
 
@@ -139,20 +139,21 @@ nlohmann::json to_json(const HardwareSpec& s) {
            {{"bandwidth_fraction", s.bandwidth_fraction}, {"flops_fraction", s.flops_fraction}}}};
 }
 
-double measure_matmul_gflops(bool int8, double seconds_budget, int threads) {
+double measure_matmul_gflops(DType type, double seconds_budget, int threads) {
   // 2048 x 2048 weights (4.5 MB as Q8_0, 16 MB as F32) times 256 tokens: large enough to be
   // compute-bound, the shape of a prefill chunk of a ~1B model.
   constexpr int64_t K = 2048, N = 2048, T = 256;
-  const DType type = int8 ? DType::Q8_0 : DType::F32;
+  if (type != DType::F32 && !can_quantize(type))
+    fail("measure_matmul_gflops: cannot build {} weights", dtype_name(type));
   std::vector<float> row(K);
   std::vector<uint8_t> weights(row_bytes(type, K) * N);
   for (int64_t n = 0; n < N; ++n) {
     for (int64_t k = 0; k < K; ++k) row[k] = static_cast<float>(((n * 131 + k * 7) % 97) - 48) / 97;
     uint8_t* dst = weights.data() + row_bytes(type, K) * n;
-    if (int8)
-      quantize_row(type, row.data(), dst, K);
-    else
+    if (type == DType::F32)
       std::copy(row.begin(), row.end(), reinterpret_cast<float*>(dst));
+    else
+      quantize_row(type, row.data(), dst, K);
   }
   std::vector<float> x(K * T), y(N * T);
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 13) / 13 - 0.5f;
@@ -191,22 +192,29 @@ HardwareSpec describe_this_machine(const DescribeOptions& o) {
 
   ThreadPool pool(o.threads);
   MemoryBandwidthOptions mo;
-  mo.array_bytes = size_t{128} << 20;
-  mo.reps = std::clamp(static_cast<int>(o.bandwidth_seconds_budget / 0.1), 1, 10);
+  mo.array_bytes = size_t{64} << 20;
+  mo.reps = std::clamp(static_cast<int>(o.bandwidth_seconds_budget / 0.2), 1, 10);
   const MemoryBandwidthResult bw = measure_memory_bandwidth(mo, pool);
   s.memory_bandwidth_gb_s = bw.read.best_gb_s;
   // STREAM copy counts read + write bytes; a KV swap of X bytes moves X bytes.
   s.host_link_gb_s = bw.copy.best_gb_s / 2;
 
-  const double budget = o.flops_seconds_budget / 2;
-  s.peak_tflops.f32 = measure_matmul_gflops(false, budget, pool.num_threads()) / 1e3;
-  s.peak_tflops.int8 = measure_matmul_gflops(true, budget, pool.num_threads()) / 1e3;
+  // F16/BF16 weights: whatever our kernels do with them (widening to F32 or native dot
+  // products), the measured rate is the peak that applies.
+  const double budget = o.flops_seconds_budget / 4;
+  const int t = pool.num_threads();
+  s.peak_tflops.f32 = measure_matmul_gflops(DType::F32, budget, t) / 1e3;
+  s.peak_tflops.f16 = measure_matmul_gflops(DType::F16, budget, t) / 1e3;
+  s.peak_tflops.bf16 =
+      can_quantize(DType::BF16) ? measure_matmul_gflops(DType::BF16, budget, t) / 1e3 : 0;
+  s.peak_tflops.int8 = measure_matmul_gflops(DType::Q8_0, budget, t) / 1e3;
   s.quantized_compute = "int8";  // Q4/Q8 matmuls quantize activations to 8 bits
   s.bandwidth_fraction = kDefaultBandwidthFraction;
   s.flops_fraction = kDefaultFlopsFraction;
   s.source = fmt::format(
-      "measured now: MemAvailable, read bandwidth of 128 MiB arrays ({} reps), host link = "
-      "STREAM copy / 2, F32 and Q8_0 matmul of 2048x2048 weights by 256 tokens; achieved "
+      "measured now: MemAvailable, read bandwidth of 64 MiB arrays ({} reps), host link = "
+      "STREAM copy / 2, F32, F16, BF16 and Q8_0 matmul of 2048x2048 weights by 256 tokens; "
+      "achieved "
       "fractions are the defaults calibrated on the dev box",
       mo.reps);
   return s;

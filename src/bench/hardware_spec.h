@@ -18,6 +18,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "base/dtype.h"
+
 namespace pareto::bench {
 
 struct PeakFlops {  // TFLOP/s (int8: TOP/s), dense
@@ -55,13 +57,15 @@ struct DescribeOptions {
 };
 
 // This machine, measured: MemAvailable from /proc/meminfo (reserve 0.6: the engine's default
-// KV cache is 40% of what the weights leave), read bandwidth (bench/memory_bandwidth.h), F32 and
-// int8 (Q8_0) matmul rates of our own kernels on 256 tokens, memcpy bandwidth as the host link.
-// Achieved fractions are the defaults calibrated on the 2-core dev box with `pareto bench
-// model` (see docs/cost_model.md); pass --hardware with a calibrated file for other machines.
+// KV cache is 40% of what the weights leave), read bandwidth (bench/memory_bandwidth.h), F32,
+// F16, BF16 and int8 (Q8_0) matmul rates of our own kernels on 256 tokens, memcpy bandwidth as the
+// host link. Achieved fractions are the defaults calibrated on the 2-core dev box with `pareto
+// bench model` (see docs/cost_model.md); pass --hardware with a calibrated file for other machines.
 HardwareSpec describe_this_machine(const DescribeOptions& options = {});
 
 // The measured peaks behind describe_this_machine, exposed for tests and the hardware file.
-double measure_matmul_gflops(bool int8, double seconds_budget, int threads);
+// GFLOP/s of our matmul with 2048 x 2048 weights of `type` (F32, or a type quantize_row can
+// write) times 256 tokens: the best of repeated runs within the budget.
+double measure_matmul_gflops(DType type, double seconds_budget, int threads);
 
 }  // namespace pareto::bench

@@ -71,6 +71,7 @@ nlohmann::json plan_json(const bench::ModelShape& m, const bench::HardwareSpec& 
       {"weight_bytes", m.weight_bytes},
       {"weight_params", m.weight_params},
       {"compute_dtype", m.compute_dtype == "quantized" ? hw.quantized_compute : m.compute_dtype},
+      {"exceeds_model_context", r.exceeds_model_context},
       {"kv_bytes_per_token", r.kv_bytes_per_token},
       {"kv_bytes_per_seq", r.kv_bytes_per_seq},
       {"kv_memory_bytes", r.kv_memory_bytes},
@@ -118,6 +119,11 @@ void print_plan(const bench::ModelShape& m, const bench::HardwareSpec& hw,
       "max_num_seqs {}, replicas {}\n",
       in.users, in.context_len, in.output_len,
       in.max_num_seqs > 0 ? std::to_string(in.max_num_seqs) : "unlimited", in.replicas);
+  if (r.exceeds_model_context)
+    fmt::print(
+        "warning   context + output = {} tokens exceeds the model's context length {}; the "
+        "engine would reject these requests\n",
+        in.context_len + in.output_len, m.context_length);
   fmt::print("memory\n");
   row("KV bytes per token", bytes_str(r.kv_bytes_per_token));
   row("KV bytes per sequence", bytes_str(r.kv_bytes_per_seq));

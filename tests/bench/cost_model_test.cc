@@ -201,8 +201,10 @@ TEST(CostModel, ErrorsNameTheProblem) {
   // Weights fit but not one 1024-token sequence: (2.01e9 - 2e9) * 0.8 = 8 MB < 32 MiB.
   small.memory_bytes = 2.01e9;
   EXPECT_THROW(plan(llama_1b_like(), small, in), Error);
-  in.context_len = 131072;
-  EXPECT_THROW(plan(llama_1b_like(), toy_gpu(), in), Error);  // beyond the context length
+  in.context_len = 131072 - 16;
+  EXPECT_FALSE(plan(llama_1b_like(), toy_gpu(), in).exceeds_model_context);
+  in.context_len = 131072;  // + 16 output tokens: beyond the context length, computed and flagged
+  EXPECT_TRUE(plan(llama_1b_like(), toy_gpu(), in).exceeds_model_context);
   in.context_len = 0;
   EXPECT_THROW(plan(llama_1b_like(), toy_gpu(), in), Error);
   in.context_len = 8;
