@@ -187,8 +187,8 @@ int run_validate(const PlanOptions& o, const bench::ModelShape& m, const bench::
   if (table) {
     fmt::print("validate {} against {} on {}: input {} output {} tokens\n", m.name, o.validate_path,
                hw.name, input_len, output_len);
-    fmt::print("{:>4} {:>4} {:>4} {:>5} | {:>23} | {:>23} | {:>23}\n", "seqs", "rep", "thr", "conc",
-               "out tok/s meas pred err", "TTFT ms meas pred err", "TPOT ms meas pred err");
+    fmt::print("{:>4} {:>4} {:>4} {:>5} | {:>27} | {:>27} | {:>27}\n", "seqs", "rep", "thr", "conc",
+               "out tok/s: meas pred err", "TTFT ms: meas pred err", "TPOT ms: meas pred err");
   }
   double abs_err_sum = 0;
   int num_errs = 0;
@@ -220,7 +220,7 @@ int run_validate(const PlanOptions& o, const bench::ModelShape& m, const bench::
       const bool usable = meas[k] > 0;
       const double err = usable ? (pred[k] - meas[k]) / meas[k] : 0;
       if (usable) abs_err_sum += std::fabs(err), ++num_errs;
-      cells[k] = fmt::format("{:>7.1f} {:>7.1f} {:>+5.0f}%", meas[k], pred[k], err * 100);
+      cells[k] = fmt::format("{:>9.4g} {:>9.4g} {:>+6.0f}%", meas[k], pred[k], err * 100);
       pj[names[k]] = {{"measured", meas[k]},
                       {"predicted", pred[k]},
                       {"relative_error", usable ? nlohmann::json(err) : nlohmann::json()}};
