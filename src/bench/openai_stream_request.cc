@@ -41,6 +41,7 @@ namespace {
 
 constexpr size_t kReadChunk = 16u << 10;
 constexpr size_t kMaxErrorBody = 2000;  // of a non-200 answer, kept in the error text
+constexpr std::chrono::seconds kLingerForClose{2};
 
 // One request's state; kept alive by the handlers' shared_ptr until the last
 // one has run.
@@ -215,11 +216,23 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
   void complete() {
     finished_ = true;
     rec_.success = rec_.error.empty();
+    const bool linger = rec_.success && parser_.is_done();
+    auto done = std::move(done_);
+    done(std::move(rec_));
+    if (!linger) return close();
+    // The measurement is over. Wait (briefly) for the server to close first, as "Connection:
+    // close" asks, so that the TIME_WAIT state stays on the server's side: closing first here
+    // would hold one of the client's ephemeral ports for a minute per request, which a long
+    // run at a high rate would exhaust.
+    stream_.expires_after(kLingerForClose);
+    stream_.async_read_some(net::buffer(chunk_), [self = shared_from_this()](
+                                                     beast::error_code, size_t) { self->close(); });
+  }
+
+  void close() {
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.socket().close(ignored);
-    auto done = std::move(done_);
-    done(std::move(rec_));
   }
 
   beast::tcp_stream stream_;

@@ -52,6 +52,7 @@ class LoadDriver {
   // order.
   std::vector<RequestRecord> run(SteadyClock::time_point start) {
     start_ = start;
+    last_completion_ = start;
     net::post(ioc_, [this] { pump(); });
     if (progress_bar_) arm_progress();
     ioc_.run();
@@ -62,6 +63,9 @@ class LoadDriver {
     }
     return std::move(records_);
   }
+  // When the last request completed (run() may return a little later: finished connections
+  // wait for the server to close them).
+  SteadyClock::time_point last_completion() const { return last_completion_; }
 
  private:
   bool slot_free() const { return max_concurrency_ <= 0 || in_flight_ < max_concurrency_; }
@@ -93,6 +97,7 @@ class LoadDriver {
                            ++num_done_;
                            if (r.success) num_output_tokens_ += r.output_len;
                            records_[i] = std::move(r);
+                           last_completion_ = SteadyClock::now();
                            if (num_done_ == records_.size()) {
                              timer_.cancel();
                              progress_timer_.cancel();
@@ -134,6 +139,7 @@ class LoadDriver {
   bool timer_armed_ = false;
   bool finished_ = false;
   SteadyClock::time_point start_;
+  SteadyClock::time_point last_completion_;
   std::vector<RequestRecord> records_;
   size_t next_ = 0, num_done_ = 0;
   int64_t in_flight_ = 0, num_output_tokens_ = 0;
@@ -180,6 +186,7 @@ json energy_json(const EnergyReading& e) {
 
 std::vector<std::string> list_models(const std::string& base_url, const std::string& api_key,
                                      double timeout_s) {
+  parse_http_url(base_url);  // a malformed URL is its own error, not "cannot reach"
   const std::string url = join_url(base_url, "/v1/models");
   HttpResponse r;
   try {
@@ -274,7 +281,7 @@ ServeBenchmarkResult run_serve_benchmark(const ServeBenchmarkConfig& config) {
   const SteadyClock::time_point start = SteadyClock::now();
   LoadDriver driver(ioc, target, std::move(bodies), arrivals, config.max_concurrency, tty);
   result.records = driver.run(start);
-  const double duration = std::chrono::duration<double>(SteadyClock::now() - start).count();
+  const double duration = std::chrono::duration<double>(driver.last_completion() - start).count();
   if (meter) {
     result.energy = meter->stop();
   } else {
