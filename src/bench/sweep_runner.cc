@@ -132,8 +132,8 @@ SweepResult run_sweep(const SweepOptions& o,
   };
 
   const size_t total = configs.size() * loads.size();
-  size_t point_idx = 0;
-  for (const SweepServerConfig& config : configs) {
+  auto run_config = [&](const SweepServerConfig& config, size_t config_idx) {
+    size_t point_idx = config_idx * loads.size();
     std::unique_ptr<ServerProcess> server;
     std::string url = o.base_url;
     while (!url.empty() && url.back() == '/') url.pop_back();
@@ -202,7 +202,29 @@ SweepResult run_sweep(const SweepOptions& o,
       result.points.push_back(std::move(point));
     }
     // The server goes here (SIGTERM, waited for) before the next configuration starts.
+  };
+
+  std::string first_error;
+  for (size_t i = 0; i < configs.size(); ++i) {
+    const SweepServerConfig& config = configs[i];
+    if (!start_servers) {
+      run_config(config, i);  // nothing to skip to: an existing server's failure ends the sweep
+      continue;
+    }
+    // One configuration failing (a server that does not start or dies) costs its points, not
+    // the points already measured or the configurations still to come.
+    try {
+      run_config(config, i);
+    } catch (const Error& e) {
+      const std::string what = e.what();
+      if (first_error.empty()) first_error = what;
+      const std::string note = fmt::format("{}: skipped after an error: {}", server_label(config),
+                                           what.substr(0, what.find('\n')));
+      result.notes.push_back(note);
+      progress(fmt::format("{}: error: {}", server_label(config), what));
+    }
   }
+  if (result.points.empty()) fail("the sweep measured no point: {}", first_error);
   mark_pareto(result);
   return result;
 }
