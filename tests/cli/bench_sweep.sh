@@ -113,6 +113,27 @@ kill -TERM "$server_pid"; wait "$server_pid" || true; server_pid=""
 rc=0; "$pareto" bench sweep -m "$model" --served-model-name "$tag" --max-num-seqs 2 --concurrency 1 \
   --runs 1 --server-args "--no-such-flag" -o "$tmp/bad" >/dev/null 2>"$tmp/err.txt" || rc=$?
 [ "$rc" -ne 0 ] && grep -q "no-such-flag" "$tmp/err.txt" || { echo "no clear startup error:"; cat "$tmp/err.txt"; exit 1; }
+# Replicas: 2 threads as 1 replica x 2 threads and as 2 replicas x 1 thread, when the server has
+# --replicas; without it, a clear refusal.
+if "$pareto" serve --help | grep -q -- "--replicas"; then
+  "$pareto" bench sweep -m "$model" --served-model-name "$tag" --max-num-seqs 4 --replicas 1,2 \
+    --threads 2 --concurrency 4 --runs 1 --num-prompts 16 --input-len 16 --output-len 8 \
+    -o "$tmp/rep" >/dev/null 2>"$tmp/rep.txt" || { echo "replica sweep failed:"; cat "$tmp/rep.txt"; exit 1; }
+  python3 - "$tmp/rep/sweep.json" <<'PY'
+import json, sys
+pts = json.load(open(sys.argv[1]))["points"]
+assert [(p["replicas"], p["threads_per_replica"], p["label"]) for p in pts] == \
+    [(1, 2, "mns=4 r=1 c=4"), (2, 1, "mns=4 r=2 c=4")], pts
+assert all(r["completed"] == 16 for p in pts for r in p["runs"])
+PY
+else
+  rc=0; "$pareto" bench sweep -m "$model" --replicas 1,2 --concurrency 1 -o "$tmp/rep" \
+    >/dev/null 2>"$tmp/rep.txt" || rc=$?
+  [ "$rc" -ne 0 ] && grep -q "needs .pareto serve --replicas" "$tmp/rep.txt" \
+    || { echo "no clear --replicas refusal:"; cat "$tmp/rep.txt"; exit 1; }
+fi
+no_strays
+
 # One configuration failing costs only its own points: the others are measured and the failure
 # is a note.
 cat >"$tmp/flaky.sh" <<FLAKY
