@@ -43,8 +43,7 @@ constexpr size_t kReadChunk = 16u << 10;
 constexpr size_t kMaxErrorBody = 2000;  // of a non-200 answer, kept in the error text
 constexpr std::chrono::seconds kLingerForClose{2};
 
-// One request's state; kept alive by the handlers' shared_ptr until the last
-// one has run.
+// One request's state; kept alive by the handlers' shared_ptr until the last one has run.
 class StreamSession : public std::enable_shared_from_this<StreamSession> {
  public:
   StreamSession(net::io_context& ioc, const StreamTarget& target, std::string body,
@@ -55,9 +54,7 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
     req_.set(http::field::user_agent, "pareto-bench");
     req_.set(http::field::content_type, "application/json");
     req_.set(http::field::accept, "text/event-stream");
-    // One connection per request: the server closes it after the response, so
-    // TIME_WAIT sockets accumulate on its side, not on the client's ephemeral
-    // ports.
+    // One connection per request, which the server closes after the response (see complete()).
     req_.set(http::field::connection, "close");
     if (!target.api_key.empty()) req_.set(http::field::authorization, "Bearer " + target.api_key);
     req_.body() = std::move(body);
@@ -188,7 +185,11 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
       while (!rec_.error.empty() && (rec_.error.back() == '\n' || rec_.error.back() == '\r'))
         rec_.error.pop_back();
     } else if (rec_.error.empty() && num_text_chunks_ == 0) {
-      rec_.error = "the stream carried no text";
+      const auto type = parser_.get()[http::field::content_type];
+      rec_.error =
+          type.find("text/event-stream") == boost::beast::string_view::npos
+              ? "expected a text/event-stream reply, got Content-Type '" + std::string(type) + "'"
+              : "the stream carried no text";
     }
     rec_.e2e_s = std::chrono::duration<double>((saw_done_ ? done_at_ : last_byte_) - sent_).count();
     rec_.output_len = usage_completion_ >= 0 ? usage_completion_ : num_text_chunks_;

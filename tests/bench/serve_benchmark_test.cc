@@ -399,12 +399,14 @@ TEST(ServeBenchmark, EveryKindOfFailureIsARecordedError) {
       {kSseHead, chunk("error: {\"message\":\"ctx full\"}\n\n"), "0\r\n\r\n"},
       // 6: an error answer cut short: the status is what counts
       {"HTTP/1.1 500 Internal Server Error\r\nContent-Length: 100\r\n\r\noops"},
+      // 7: a server that ignores "stream": true
+      {"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}"},
   });
-  ServeBenchmarkConfig c = scripted_config(s.url(), 7);
+  ServeBenchmarkConfig c = scripted_config(s.url(), 8);
   c.request_timeout_s = 0.5;
   const ServeBenchmarkResult r = run_serve_benchmark(c);
   EXPECT_EQ(r.summary.completed, 0);
-  EXPECT_EQ(r.summary.failed, 7);
+  EXPECT_EQ(r.summary.failed, 8);
   const auto& e = r.records;
   EXPECT_EQ(e[0].error, "HTTP 404: {\"error\":{\"message\":\"no\"}}");
   EXPECT_EQ(e[1].error, "error in the stream: engine failed");
@@ -413,6 +415,7 @@ TEST(ServeBenchmark, EveryKindOfFailureIsARecordedError) {
   EXPECT_EQ(e[4].error, "timed out while reading the response header");
   EXPECT_EQ(e[5].error, "error in the stream: ctx full");
   EXPECT_EQ(e[6].error, "HTTP 500: oops");
+  EXPECT_EQ(e[7].error, "expected a text/event-stream reply, got Content-Type 'application/json'");
   for (const RequestRecord& rec : e) EXPECT_FALSE(rec.success);
 }
 
