@@ -76,6 +76,13 @@ PY
   || { echo "second run failed"; exit 1; }
 [ "$(wc -l <"$tmp/result.csv")" -eq 3 ] || { echo "CSV row not appended"; cat "$tmp/result.csv"; exit 1; }
 
+# A CSV file with another header is refused before anything is sent.
+echo "some,other,header" >"$tmp/other.csv"
+rc=0; "$pareto" bench serve --base-url "$url" --model stories --num-prompts 2 --input-len 4 \
+  --output-len 2 --csv "$tmp/other.csv" >/dev/null 2>"$tmp/csv.err" || rc=$?
+[ "$rc" -ne 0 ] && grep -q "different CSV header" "$tmp/csv.err" \
+  || { echo "a CSV with another header was not refused:"; cat "$tmp/csv.err"; exit 1; }
+
 # A bad dataset file: non-zero, and the message names the file.
 rc=0; "$pareto" bench serve --base-url "$url" --model stories --dataset-name sharegpt \
   --dataset-path "$tmp/missing.json" --num-prompts 2 >/dev/null 2>"$tmp/bad.err" || rc=$?
