@@ -212,9 +212,12 @@ ServeBenchmarkResult run_serve_benchmark(const ServeBenchmarkConfig& config) {
   if (config.max_concurrency < 0) fail("max_concurrency must be >= 0 (0 = unlimited)");
   if (config.num_warmup < 0) fail("num_warmup must be >= 0");
   parse_http_url(config.base_url);  // a bad URL fails before anything else
+  // The schedule too (a bad rate or burstiness fails here, not after the warm-up).
+  const std::vector<double> arrivals =
+      arrival_times(static_cast<int64_t>(config.prompts.size()), config.request_rate,
+                    config.burstiness, config.seed);
 
-  // Reachability first, so that a wrong URL is one clear error rather than N
-  // failed requests.
+  // Reachability first: a wrong URL is one clear error rather than N failed requests.
   {
     HttpResponse r;
     try {
@@ -264,9 +267,6 @@ ServeBenchmarkResult run_serve_benchmark(const ServeBenchmarkConfig& config) {
   std::vector<std::string> bodies;
   bodies.reserve(config.prompts.size());
   for (const BenchPrompt& p : config.prompts) bodies.push_back(openai_stream_body(ro, p).dump());
-  const std::vector<double> arrivals =
-      arrival_times(static_cast<int64_t>(config.prompts.size()), config.request_rate,
-                    config.burstiness, config.seed);
 
   std::unique_ptr<EnergyMeter> meter;
   if (config.measure_energy) meter = EnergyMeter::detect();
