@@ -104,7 +104,9 @@ class LabelPlacer {
     }
   }
 
-  // Returns the SVG <text> element for a label next to the marker at (px, py).
+  // Returns the SVG <text> element for a label next to the marker at (px, py). A `bold` label
+  // (the frontier's) is always drawn; another one is left out ("" returned) when every position
+  // would cover a label or marker already there: a missing label reads better than a pile.
   std::string place(double px, double py, const std::string& label, bool bold) {
     const double w = text_width(label, kLabelFont) * (bold ? 1.08 : 1.0), h = kLabelFont;
     struct Candidate {
@@ -118,19 +120,21 @@ class LabelPlacer {
                                                   {6, 7 + h},
                                                   {-6 - w, -7},
                                                   {-6 - w, 7 + h}}};
-    double best_cost = std::numeric_limits<double>::infinity();
+    double best_cost = std::numeric_limits<double>::infinity(), best_covered = 0;
     Box best{};
     for (const Candidate& c : candidates) {
       const Box b{px + c.dx, py + c.dy - h, px + c.dx + w, py + c.dy + 2};
-      double cost = 0;
-      for (const Box& t : taken_) cost += t.overlap(b);
+      double covered = 0;
+      for (const Box& t : taken_) covered += t.overlap(b);
+      double cost = covered;
       for (const Box& t : lines_) cost += 0.5 * t.overlap(b);
       // Leaving the plot area is worse than touching another label.
       const double outside = w * h - Box{area_}.overlap(b);
       cost += 4 * outside;
-      if (cost < best_cost - 1e-9) best_cost = cost, best = b;
+      if (cost < best_cost - 1e-9) best_cost = cost, best = b, best_covered = covered;
       if (cost == 0) break;
     }
+    if (!bold && best_covered > 4) return "";
     taken_.push_back(best);
     return fmt::format(
         "<text x=\"{}\" y=\"{}\" font-size=\"{}\"{} fill=\"#222\" stroke=\"#fff\" "
@@ -381,10 +385,9 @@ std::string render_svg(const PlotSpec& spec) {
     for (const PlotPoint& p : s.points) {
       if (!visible(p) || p.label.empty()) continue;
       const bool on_frontier =
-          spec.frontier && std::any_of(spec.frontier->points.begin(), spec.frontier->points.end(),
-                                       [&](const PlotPoint& f) {
-                                         return f.x == p.x && f.y == p.y && f.label == p.label;
-                                       });
+          spec.frontier &&
+          std::any_of(spec.frontier->points.begin(), spec.frontier->points.end(),
+                      [&](const PlotPoint& f) { return f.x == p.x && f.y == p.y; });
       if (!on_frontier) label_svg += labels.place(sx(p.x), sy(p.y), p.label, false);
     }
   if (!label_svg.empty())

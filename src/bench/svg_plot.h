@@ -13,7 +13,10 @@ namespace pareto::bench {
 struct PlotPoint {
   double x = 0;
   double y = 0;
-  std::string label;  // drawn next to the marker when non-empty
+  // Drawn next to the marker when non-empty. A series point's label is left out where it would
+  // cover another label or marker; frontier labels are always drawn (in bold), and replace the
+  // label of a series point at the same coordinates.
+  std::string label;
 };
 
 struct PlotSeries {

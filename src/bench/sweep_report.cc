@@ -1,5 +1,6 @@
 #include "bench/sweep_report.h"
 
+#include <algorithm>
 #include <cmath>
 #include <filesystem>
 #include <fstream>
@@ -56,9 +57,27 @@ std::vector<PlotSeries> series_by_server(const SweepResult& r,
       series.emplace_back();
       series.back().name = name;
     }
-    series[it->second].points.push_back(xy(p));
+    // The colour names the configuration (legend), so a series point's label is only its load;
+    // frontier points get the full label.
+    PlotPoint point = xy(p);
+    point.label = point_label(SweepServerConfig{}, p.load);
+    series[it->second].points.push_back(point);
   }
   return series;
+}
+
+// A log axis when the values span more than a factor of 20 (e.g. latency from c=1 to c=64),
+// so the low-load points are not squeezed against the origin.
+bool wide(const std::vector<PlotSeries>& series, bool x) {
+  double lo = INFINITY, hi = 0;
+  for (const PlotSeries& s : series)
+    for (const PlotPoint& p : s.points) {
+      const double v = x ? p.x : p.y;
+      if (!std::isfinite(v)) continue;
+      if (v <= 0) return false;
+      lo = std::min(lo, v), hi = std::max(hi, v);
+    }
+  return hi > 20 * lo;
 }
 
 }  // namespace
@@ -159,6 +178,8 @@ std::string throughput_latency_svg(const SweepResult& r) {
                      point_label(p.server, p.load)};
   };
   spec.series = series_by_server(r, xy);
+  spec.x.log = wide(spec.series, true);
+  spec.y.log = wide(spec.series, false);
   PlotFrontier f;
   f.style = FrontierStyle::kStepHV;
   for (const SweepPoint& p : r.points)
@@ -179,6 +200,8 @@ std::string per_user_svg(const SweepResult& r) {
     return PlotPoint{output_throughput(p), tokens_per_s_per_user(p), point_label(p.server, p.load)};
   };
   spec.series = series_by_server(r, xy);
+  spec.x.log = wide(spec.series, true);
+  spec.y.log = wide(spec.series, false);
   PlotFrontier f;
   f.style = FrontierStyle::kStepVH;
   for (const SweepPoint& p : r.points)

@@ -73,10 +73,13 @@ for name in ("throughput_vs_latency.svg", "per_user_vs_total.svg"):
     root = ET.parse(f"{out}/{name}").getroot()  # raises on malformed XML
     w, h = (float(x) for x in root.get("viewBox").split()[2:])
     texts = [t.text for t in root.iter(ns + "text")]
-    for p in pts:
-        if name.startswith("throughput") or p["median"]["median_tpot_ms"] > 0:
-            assert p["label"] in texts, (name, p["label"])
-    for c in root.iter(ns + "circle"):
+    key = "pareto_optimal" if name.startswith("throughput") else "pareto_optimal_per_user"
+    for p in pts:  # frontier points carry their full label
+        assert (p["label"] in texts) == p[key], (name, p["label"])
+    circles = list(root.iter(ns + "circle"))
+    # a marker per point, a ring per frontier point, one per legend entry (2 configs + frontier)
+    assert len(circles) == len(pts) + sum(p[key] for p in pts) + 3, (name, len(circles))
+    for c in circles:
         assert 0 <= float(c.get("cx")) <= w and 0 <= float(c.get("cy")) <= h, (name, c.attrib)
     assert "Pareto frontier" in texts, name
 PY
