@@ -210,5 +210,19 @@ TEST(Sweep, WritesAllFiles) {
   EXPECT_NE(test::read_file(dir + "/per_user_vs_total.svg").find("</svg>"), std::string::npos);
 }
 
+TEST(Sweep, PlotLabelsAndLogAxes) {
+  SweepResult r = fake_result();
+  std::string svg = throughput_latency_svg(r);
+  EXPECT_EQ(svg.find("(log scale)"), std::string::npos);            // 120..420 ms: linear
+  EXPECT_NE(svg.find(">mns=8 r=1 c=8</text>"), std::string::npos);  // frontier: full label
+  EXPECT_EQ(svg.find(">mns=2 r=1 c=8</text>"), std::string::npos);  // others: the load only
+  EXPECT_NE(svg.find(">c=8</text>"), std::string::npos);
+  // Latencies over more than a factor of 20: a log x axis.
+  r.points[4].median["median_e2el_ms"] = 12000.0;
+  svg = throughput_latency_svg(r);
+  EXPECT_NE(svg.find("median E2E latency (ms) (log scale)"), std::string::npos);
+  EXPECT_EQ(svg.find("tokens/s (log scale)"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace pareto::bench
