@@ -64,6 +64,8 @@ PlanResult plan(const ModelShape& m, const HardwareSpec& hw, const PlanInputs& i
   if (in.users < 1) fail("plan: --users must be >= 1, got {}", in.users);
   if (in.replicas < 1) fail("plan: replicas must be >= 1, got {}", in.replicas);
   if (in.max_num_seqs < 0) fail("plan: max_num_seqs must be >= 0, got {}", in.max_num_seqs);
+  if (in.prefill_token_budget < 0)
+    fail("plan: the prefill token budget must be >= 0, got {}", in.prefill_token_budget);
   if (m.num_layers < 1 || m.kv_size < 1 || m.q_size < 1 || m.block_size < 1 ||
       !(m.weight_params > 0) || !(m.weight_bytes > 0) || !(m.kv_elem_bytes > 0))
     fail("plan: model {} has an incomplete shape", m.name);
@@ -128,15 +130,33 @@ PlanResult plan(const ModelShape& m, const HardwareSpec& hw, const PlanInputs& i
   r.recompute_s = roofline_s(m.weight_bytes, prefill_flops(static_cast<double>(seq_tokens)),
                              replica_bytes_s, replica_flops_s);
 
-  // FCFS waves: a wave of c users prefills them (ceil(c / R) in turn on each replica), then
-  // decodes the other N - 1 tokens of all c together. A user's first token comes after its own
-  // prefill (on average halfway through the wave's prefills); its last at the wave's end.
+  // Mean time from a wave's start to a user's first token when a replica prefills `cr` prompts
+  // back to back. Without a budget each prompt is its own step: (cr + 1) / 2 prefills. With a
+  // budget T, user j's first token comes at the end of the step holding its prompt's last token:
+  // after min(cr * L, ceil((j + 1) * L / T) * T) prompt tokens (prefill cost taken as linear in
+  // tokens).
+  auto mean_first_token_s = [&](int64_t cr) {
+    if (in.prefill_token_budget <= 0) return (static_cast<double>(cr) + 1) / 2 * r.prefill_s;
+    const int64_t budget = in.prefill_token_budget;
+    double sum = 0;
+    for (int64_t j = 0; j < cr; ++j) {
+      const int64_t steps = ((j + 1) * in.context_len + budget - 1) / budget;
+      const double tokens =
+          std::min(static_cast<double>(cr) * L, static_cast<double>(steps * budget));
+      sum += tokens / L * r.prefill_s;
+    }
+    return sum / static_cast<double>(cr);
+  };
+
+  // FCFS waves: a wave of c users prefills them (ceil(c / R) on each replica, in steps of the
+  // token budget), then decodes the other N - 1 tokens of all c together. A user's first token
+  // comes at the end of the prefill step that finishes its prompt; its last at the wave's end.
   double start = 0, ttft_sum = 0, tpot_sum = 0, e2e_sum = 0;
   for (int64_t w = 0; w < r.waves; ++w) {
     const int64_t c = std::min(r.concurrency, in.users - w * r.concurrency);
     const double per_replica = std::ceil(static_cast<double>(c) / R);
     const double wave = per_replica * r.prefill_s + (N - 1) * step_s(static_cast<double>(c));
-    const double first = (per_replica + 1) / 2 * r.prefill_s;
+    const double first = mean_first_token_s(static_cast<int64_t>(per_replica));
     ttft_sum += static_cast<double>(c) * (start + first);
     e2e_sum += static_cast<double>(c) * (start + wave);
     if (in.output_len > 1) tpot_sum += static_cast<double>(c) * (wave - first) / (N - 1);

@@ -41,6 +41,10 @@ struct PlanInputs {
   int64_t users = 1;         // U: concurrent users
   int64_t max_num_seqs = 0;  // the engine's limit on running sequences (0: none)
   int64_t replicas = 1;      // engine replicas sharing the machine (each streams its weights)
+  // Prompt tokens one forward pass may prefill (the engine's --max-num-batched-tokens): prompts
+  // that fit together are prefilled in one step and get their first tokens together. 0: one
+  // prompt per step.
+  int64_t prefill_token_budget = 2048;
 };
 
 struct PlanResult {

@@ -5,6 +5,7 @@
 // `pareto bench sweep` file.
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <fstream>
@@ -15,6 +16,7 @@
 #include "base/error.h"
 #include "bench/cost_model.h"
 #include "bench/hardware_spec.h"
+#include "bench/model_bench.h"
 #include "cli/command.h"
 #include "model/model.h"
 
@@ -29,11 +31,13 @@ struct PlanOptions {
   int64_t output_len = 128;
   int64_t max_num_seqs = 0;
   int64_t replicas = 1;
+  int64_t max_num_batched_tokens = 2048;
   std::string kv_cache_dtype = "f16";
   int64_t block_size = 16;
   std::string validate_path;
   bool json = false;
   bool print_hardware = false;
+  bool calibrate = false;
 };
 
 constexpr double kValidateTarget = 0.30;
@@ -67,7 +71,8 @@ nlohmann::json plan_json(const bench::ModelShape& m, const bench::HardwareSpec& 
         {"output_len", in.output_len},
         {"users", in.users},
         {"max_num_seqs", in.max_num_seqs},
-        {"replicas", in.replicas}}},
+        {"replicas", in.replicas},
+        {"prefill_token_budget", in.prefill_token_budget}}},
       {"weight_bytes", m.weight_bytes},
       {"weight_params", m.weight_params},
       {"compute_dtype", m.compute_dtype == "quantized" ? hw.quantized_compute : m.compute_dtype},
@@ -205,6 +210,7 @@ int run_validate(const PlanOptions& o, const bench::ModelShape& m, const bench::
     in.max_num_seqs = static_cast<int64_t>(sweep_number(p, "max_num_seqs", pw));
     in.replicas =
         p.contains("replicas") ? static_cast<int64_t>(sweep_number(p, "replicas", pw)) : 1;
+    in.prefill_token_budget = o.max_num_batched_tokens;
     const bench::PlanResult r = bench::plan(m, hw, in);
     const double meas[3] = {sweep_number(med, "output_throughput", pw),
                             sweep_number(med, "mean_ttft_ms", pw),
@@ -252,6 +258,27 @@ double kv_elem_bytes(const std::string& dtype) {
   fail("plan: --kv-cache-dtype must be f16 or f32, got '{}'", dtype);
 }
 
+// Replaces the achieved fractions with ones measured now on this model: a short `bench model`
+// run (decode weight GB/s over the measured read bandwidth, prefill GFLOP/s over the measured
+// peak), so peaks and fractions come from the same minutes of the same (possibly busy) machine.
+void calibrate(bench::HardwareSpec& hw, Model& model, const bench::ModelShape& m) {
+  const std::string dtype = m.compute_dtype == "quantized" ? hw.quantized_compute : m.compute_dtype;
+  bench::ModelBenchOptions bo;
+  bo.prompt_tokens = std::min<int64_t>(128, model.config().context_length / 2);
+  bo.gen_tokens = std::min<int64_t>(32, model.config().context_length / 4);
+  bo.reps = 1;
+  fmt::print(stderr, "plan: calibrating on the model (bench model -p {} -n {})...\n",
+             bo.prompt_tokens, bo.gen_tokens);
+  ThreadPool pool(0);
+  const bench::ModelBenchResult r = bench::run_model_bench(model, bo, pool);
+  hw.bandwidth_fraction = std::clamp(r.weight_gb_s / hw.memory_bandwidth_gb_s, 1e-4, 1.0);
+  hw.flops_fraction = std::clamp(r.prefill_gflops / (hw.peak_for(dtype) * 1e3), 1e-4, 1.0);
+  hw.source += fmt::format(
+      "; achieved fractions calibrated now on {}: decode {:.2f} GB/s of weights, prefill {:.1f} "
+      "GFLOP/s",
+      m.name, r.weight_gb_s, r.prefill_gflops);
+}
+
 int run_plan(const PlanOptions& o) {
   if (o.print_hardware) {
     const bench::HardwareSpec hw = hardware(o);
@@ -262,9 +289,12 @@ int run_plan(const PlanOptions& o) {
   const double kv_bytes = kv_elem_bytes(o.kv_cache_dtype);
   if (o.validate_path.empty() && o.context_len < 1)
     fail("plan: --context is required (tokens of context per user)");
-  const bench::HardwareSpec hw = hardware(o);
+  if (o.calibrate && !o.hardware_path.empty())
+    fail("plan: --calibrate measures this machine; it cannot be combined with --hardware");
+  bench::HardwareSpec hw = hardware(o);
   const auto model = Model::load(o.model_path);
   const bench::ModelShape m = bench::model_shape(*model, kv_bytes, o.block_size);
+  if (o.calibrate) calibrate(hw, *model, m);
   if (!o.validate_path.empty()) return run_validate(o, m, hw);
 
   bench::PlanInputs in;
@@ -273,6 +303,7 @@ int run_plan(const PlanOptions& o) {
   in.users = o.users;
   in.max_num_seqs = o.max_num_seqs;
   in.replicas = o.replicas;
+  in.prefill_token_budget = o.max_num_batched_tokens;
   const bench::PlanResult r = bench::plan(m, hw, in);
   if (o.json)
     fmt::print("{}\n", plan_json(m, hw, in, r).dump(2));
@@ -299,6 +330,10 @@ const RegisterCommand reg{
           ->capture_default_str();
       sub.add_option("--replicas", o->replicas, "Engine replicas sharing the machine")
           ->capture_default_str();
+      sub.add_option("--max-num-batched-tokens", o->max_num_batched_tokens,
+                     "Prompt tokens one step may prefill, as the engine's flag (0: one prompt per "
+                     "step)")
+          ->capture_default_str();
       sub.add_option("--kv-cache-dtype", o->kv_cache_dtype, "f16 or f32, as the engine's flag")
           ->capture_default_str();
       sub.add_option("--block-size", o->block_size, "KV cache block size, tokens")
@@ -307,6 +342,8 @@ const RegisterCommand reg{
                      "A sweep.json from `pareto bench sweep`: compare "
                      "predictions with it");
       sub.add_flag("--json", o->json, "Print JSON instead of tables");
+      sub.add_flag("--calibrate", o->calibrate,
+                   "Without --hardware: also measure the achieved fractions on the model now");
       sub.add_flag("--print-hardware", o->print_hardware,
                    "Print the hardware description (measured, or --hardware) "
                    "as JSON and exit");

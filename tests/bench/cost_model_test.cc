@@ -92,6 +92,7 @@ TEST(CostModel, WavesGiveThroughputAndLatency) {
   in.context_len = 1008;
   in.output_len = 16;
   in.users = 400;
+  in.prefill_token_budget = 0;  // one prompt per prefill step
   const PlanResult r = plan(llama_1b_like(), toy_gpu(), in);
   const double pre = 2082654830592.0 / 5e13;
   const double step190 = 8325534720.0 / 5e11;
@@ -126,6 +127,7 @@ TEST(CostModel, OneWaveHasNoSlicedPrediction) {
   in.context_len = 1008;
   in.output_len = 16;
   in.users = 10;
+  in.prefill_token_budget = 0;  // one prompt per prefill step
   const PlanResult r = plan(llama_1b_like(), toy_gpu(), in);
   EXPECT_EQ(r.concurrency, 10);
   EXPECT_EQ(r.waves, 1);
@@ -149,6 +151,7 @@ TEST(CostModel, ComputeBoundDecodeAndReplicas) {
   in.users = 8;
   in.max_num_seqs = 4;
   in.replicas = 2;
+  in.prefill_token_budget = 0;  // one prompt per prefill step
   const PlanResult r = plan(llama_1b_like(), h, in);
   EXPECT_EQ(r.concurrency, 8);  // max_num_seqs 4 per replica x 2
   EXPECT_DOUBLE_EQ(r.decode_step_bytes, 4026738688.0);
@@ -161,6 +164,26 @@ TEST(CostModel, ComputeBoundDecodeAndReplicas) {
   // Each replica prefills 4 in turn, then 3 decode steps.
   expect_rel(r.wave_s, 4 * pre + 3 * 16106954752.0 / 5e11);
   expect_rel(r.ttft_s, 2.5 * pre);
+}
+
+TEST(CostModel, PromptsWithinTheTokenBudgetShareAPrefillStep) {
+  PlanInputs in;
+  in.context_len = 128;
+  in.output_len = 16;
+  in.users = 8;  // 8 x 128 = 1024 prompt tokens: one step of the default 2048 budget
+  PlanResult r = plan(llama_1b_like(), toy_gpu(), in);
+  const double pre128 = (2e9 * 128 + 65536.0 * 128 * 129) / 5e13;
+  expect_rel(r.prefill_s, pre128);
+  const double step = (2e9 + 8 * (128 + 8) * 32768.0) / 5e11;
+  expect_rel(r.ttft_s, 8 * pre128);  // all first tokens at the end of the one step
+  expect_rel(r.e2e_s, 8 * pre128 + 15 * step);
+  expect_rel(r.tpot_s, step);
+  // 10 prompts of 1008 tokens, budget 2048: users 0-1 finish in step 1 (2048 tokens), 2-3 in
+  // step 2 (4096), 4-5 (6144), 6-7 (8192), 8-9 when all 10080 are done: mean 61120 / 10 tokens.
+  in.context_len = 1008;
+  in.users = 10;
+  r = plan(llama_1b_like(), toy_gpu(), in);
+  expect_rel(r.ttft_s, 6112.0 / 1008 * (2082654830592.0 / 5e13));
 }
 
 TEST(CostModel, MaxNumSeqsCapsConcurrency) {

@@ -39,6 +39,20 @@ grep -q "measuring this machine" "$tmp/here.err" || { cat "$tmp/here.err"; exit 
 grep -q "hardware  this machine" "$tmp/here.txt" || { cat "$tmp/here.txt"; exit 1; }
 grep -q "output throughput" "$tmp/here.txt" || { cat "$tmp/here.txt"; exit 1; }
 
+# --calibrate: the achieved fractions measured on the model now (and refused with --hardware).
+"$pareto" --log-level warn plan -m "$model" --calibrate --context 32 --users 4 --output-len 8 \
+  --json 2>"$tmp/cal.err" | python3 -c '
+import json, sys
+h = json.load(sys.stdin)["hardware"]
+assert "calibrated now" in h["source"], h["source"]
+assert 0 < h["achieved"]["bandwidth_fraction"] <= 1 and 0 < h["achieved"]["flops_fraction"] <= 1, h'
+grep -q "calibrating on the model" "$tmp/cal.err" || { cat "$tmp/cal.err"; exit 1; }
+if "$pareto" --log-level warn plan -m "$model" --hardware "$a100" --calibrate --context 8 \
+    2>"$tmp/cal2.err"; then
+  echo "--calibrate with --hardware was accepted"; exit 1
+fi
+grep -q "cannot be combined with --hardware" "$tmp/cal2.err" || { cat "$tmp/cal2.err"; exit 1; }
+
 # --validate: two points whose measured values are the predictions x 1.1 (relative error of the
 # predictions (1 - 1.1) / 1.1 = -9.1%), then x 3 ((1 - 3) / 3 = -66.7%).
 for c in 1 4; do
