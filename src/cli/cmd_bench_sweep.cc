@@ -7,10 +7,10 @@
 #include <limits>
 #include <memory>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "base/error.h"
+#include "base/thread_pool.h"
 #include "bench/sweep.h"
 #include "bench/sweep_report.h"
 #include "cli/bench_command.h"
@@ -73,7 +73,7 @@ int run_sweep_command(SweepCliOptions& o) {
     s.grid.max_num_seqs = o.max_num_seqs;
     s.grid.replicas = o.replicas;
     s.grid.total_threads =
-        o.threads > 0 ? o.threads : static_cast<int64_t>(std::thread::hardware_concurrency());
+        o.threads > 0 ? o.threads : static_cast<int64_t>(ThreadPool::default_num_threads());
   }
   s.grid.concurrency = o.concurrency;
   for (const std::string& r : o.request_rates) s.grid.request_rates.push_back(parse_rate(r));
@@ -137,8 +137,9 @@ const RegisterBenchCommand kRegister{
                                        "Comma-separated replica counts (pareto serve --replicas)")
                             ->delimiter(',')
                             ->capture_default_str();
-      sub.add_option("--threads", o->threads,
-                     "Total server threads, split over the replicas (default: all cores)");
+      sub.add_option(
+          "--threads", o->threads,
+          "Total server threads, split over the replicas (default: one per physical core)");
       sub.add_option("--concurrency", o->concurrency,
                      "Comma-separated concurrency levels (default 1,4,16,64 without "
                      "--request-rate)")
