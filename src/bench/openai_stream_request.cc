@@ -221,10 +221,10 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
     auto done = std::move(done_);
     done(std::move(rec_));
     if (!linger) return close();
-    // The measurement is over. Wait (briefly) for the server to close first, as "Connection:
-    // close" asks, so that the TIME_WAIT state stays on the server's side: closing first here
-    // would hold one of the client's ephemeral ports for a minute per request, which a long
-    // run at a high rate would exhaust.
+    // The measurement is over. Wait (briefly) for the server to close first, as "Connection: close"
+    // asks, so that the TIME_WAIT state stays on the server's side: closing first here would hold
+    // one of the client's ephemeral ports for a minute per request, which a long run at a high rate
+    // would exhaust.
     stream_.expires_after(kLingerForClose);
     stream_.async_read_some(net::buffer(chunk_), [self = shared_from_this()](
                                                      beast::error_code, size_t) { self->close(); });

@@ -1,13 +1,11 @@
-// One streamed OpenAI request (/v1/completions or /v1/chat/completions with
-// "stream": true), driven asynchronously on a caller's io_context so that one
-// thread can keep any number of requests in flight. Each request measures, from
-// the moment it is started: time to the first chunk carrying text (TTFT), the
-// gaps between successive text chunks (ITL), and the time of "data: [DONE]" or
-// of the last byte (E2E); token counts come from the usage chunk that
-// "stream_options": {"include_usage": true} asks for. Timestamps are taken
-// (steady_clock) in the read handler, i.e. when the bytes arrive, so the
-// caller's own work does not skew them as long as the io_context thread is not
-// starved.
+// One streamed OpenAI request (/v1/completions or /v1/chat/completions with "stream": true), driven
+// asynchronously on a caller's io_context so that one thread can keep any number of requests in
+// flight. Each request measures, from the moment it is started: time to the first chunk carrying
+// text (TTFT), the gaps between successive text chunks (ITL), and the time of "data: [DONE]" or of
+// the last byte (E2E); token counts come from the usage chunk that "stream_options":
+// {"include_usage": true} asks for. Timestamps are taken (steady_clock) in the read handler, i.e.
+// when the bytes arrive, so the caller's own work does not skew them as long as the io_context
+// thread is not starved.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -26,43 +24,37 @@ namespace pareto::bench {
 
 struct StreamRequestOptions {
   std::string model;
-  bool chat = false; // /v1/chat/completions (one user message) instead of
-                     // /v1/completions
+  bool chat = false;  // /v1/chat/completions (one user message) instead of
+                      // /v1/completions
   bool ignore_eos = false;
   double temperature = 0.0;
   uint64_t seed = 0;
 };
 
-// The JSON body: {"model", "prompt" | "messages": [{"role": "user",
-// "content"}], "max_tokens": prompt.output_len, "stream": true,
-// "stream_options": {"include_usage": true}, "temperature", "seed"}, plus
-// "ignore_eos": true only when set (a vLLM/Pareto extension other servers
-// ignore).
-nlohmann::json openai_stream_body(const StreamRequestOptions &options,
-                                  const BenchPrompt &prompt);
+// The JSON body: {"model", "prompt" | "messages": [{"role": "user", "content"}], "max_tokens":
+// prompt.output_len, "stream": true, "stream_options": {"include_usage": true}, "temperature",
+// "seed"}, plus "ignore_eos": true only when set (a vLLM/Pareto extension other servers ignore).
+nlohmann::json openai_stream_body(const StreamRequestOptions& options, const BenchPrompt& prompt);
 
-// Where requests go: the resolved server address and what goes in the request
-// line and headers.
+// Where requests go: the resolved server address and what goes in the request line and headers.
 struct StreamTarget {
   boost::asio::ip::tcp::resolver::results_type endpoints;
-  std::string host_header; // "host:port"
-  std::string path;    // "/v1/completions" (any base path of the URL included)
-  std::string api_key; // "" = no Authorization header
-  double timeout_s = 600; // for the whole request, connect to last byte
+  std::string host_header;  // "host:port"
+  std::string path;         // "/v1/completions" (any base path of the URL included)
+  std::string api_key;      // "" = no Authorization header
+  double timeout_s = 600;   // for the whole request, connect to last byte
 };
 
 using SteadyClock = std::chrono::steady_clock;
 
-// Starts one request now on `ioc` and returns at once; `done` is called exactly
-// once, on the io_context's thread, with the record. Never throws for what
-// happens on the wire: connection errors, non-200 answers (the error text
-// includes the status and body), error objects in the stream, a stream without
-// any text, disconnects and timeouts give success = false with the reason in
-// `error`. start_s is measured from `bench_start`; output_len falls back to the
-// number of text chunks when the server sends no usage.
-void start_stream_request(boost::asio::io_context &ioc,
-                          const StreamTarget &target, std::string body,
-                          SteadyClock::time_point bench_start,
-                          std::function<void(RequestRecord &&)> done);
+// Starts one request now on `ioc` and returns at once; `done` is called exactly once, on the
+// io_context's thread, with the record. Never throws for what happens on the wire: connection
+// errors, non-200 answers (the error text includes the status and body), error objects in the
+// stream, a stream without any text, disconnects and timeouts give success = false with the reason
+// in `error`. start_s is measured from `bench_start`; output_len falls back to the number of text
+// chunks when the server sends no usage.
+void start_stream_request(boost::asio::io_context& ioc, const StreamTarget& target,
+                          std::string body, SteadyClock::time_point bench_start,
+                          std::function<void(RequestRecord&&)> done);
 
-} // namespace pareto::bench
+}  // namespace pareto::bench

@@ -31,9 +31,9 @@ using nlohmann::json;
 
 namespace {
 
-// Sends requests i = 0..n-1, each once its arrival time has come and fewer than
-// max_concurrency requests are in flight (vLLM's semaphore: the schedule is
-// open-loop, the slots close it), all on the one io_context thread.
+// Sends requests i = 0..n-1, each once its arrival time has come and fewer than max_concurrency
+// requests are in flight (vLLM's semaphore: the schedule is open-loop, the slots close it), all on
+// the one io_context thread.
 class LoadDriver {
  public:
   LoadDriver(net::io_context& ioc, const StreamTarget& target, std::vector<std::string> bodies,
@@ -48,8 +48,7 @@ class LoadDriver {
         progress_timer_(ioc),
         records_(bodies_.size()) {}
 
-  // Runs everything to completion on the calling thread; returns the records in
-  // order.
+  // Runs everything to completion on the calling thread; returns the records in order.
   std::vector<RequestRecord> run(SteadyClock::time_point start) {
     start_ = start;
     last_completion_ = start;
@@ -63,8 +62,8 @@ class LoadDriver {
     }
     return std::move(records_);
   }
-  // When the last request completed (run() may return a little later: finished connections
-  // wait for the server to close them).
+  // When the last request completed (run() may return a little later: finished connections wait for
+  // the server to close them).
   SteadyClock::time_point last_completion() const { return last_completion_; }
 
  private:
@@ -145,8 +144,8 @@ class LoadDriver {
   int64_t in_flight_ = 0, num_output_tokens_ = 0;
 };
 
-// Each request holds a socket: with many in flight the default soft limit
-// (often 1024) would be the benchmark's bottleneck, not the server's.
+// Each request holds a socket: with many in flight the default soft limit (often 1024) would be the
+// benchmark's bottleneck, not the server's.
 void raise_open_file_limit() {
   rlimit rl{};
   if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {

@@ -1,5 +1,5 @@
-// Prometheus text parsing on a fixed page: HELP/TYPE skipped, labels kept verbatim (quoted '}'
-// and escapes included), special values, timestamps, malformed lines; and the before/after delta.
+// Prometheus text parsing on a fixed page: HELP/TYPE skipped, labels kept verbatim (quoted '}' and
+// escapes included), special values, timestamps, malformed lines; and the before/after delta.
 #include "bench/prometheus_scrape.h"
 
 #include <gtest/gtest.h>

@@ -1,7 +1,7 @@
 // run_serve_benchmark end to end: against a real ApiServer on stories260K (counts checked against
 // the server's own /metrics), against scripted raw-socket servers for every way a stream can go
-// wrong, and against an HttpServer that holds hundreds of requests open at once (one client
-// thread must keep them all in flight). No assertion depends on timing.
+// wrong, and against an HttpServer that holds hundreds of requests open at once (one client thread
+// must keep them all in flight). No assertion depends on timing.
 #include "bench/serve_benchmark.h"
 
 #include <arpa/inet.h>
@@ -105,9 +105,9 @@ TEST_F(LiveServerTest, CountsMatchTheServersMetrics) {
   EXPECT_FALSE(j["config"].contains("api_key"));
 }
 
-// The schedule's two limits, checked from the records alone (causal, not timing-based): no
-// request is sent before its arrival time, and no more than max_concurrency are ever open (a
-// request's [send, end of stream] lies inside the time its slot was held).
+// The schedule's two limits, checked from the records alone (causal, not timing-based): no request
+// is sent before its arrival time, and no more than max_concurrency are ever open (a request's
+// [send, end of stream] lies inside the time its slot was held).
 TEST_F(LiveServerTest, RequestsWaitForTheirArrivalAndAFreeSlot) {
   ServeBenchmarkConfig c;
   c.base_url = url_;
@@ -208,9 +208,9 @@ TEST(HttpUrl, Parses) {
   EXPECT_EQ(join_url("http://h:1//", "/v1/models"), "http://h:1/v1/models");
 }
 
-// A blocking loopback server that answers each connection, one at a time, with scripted raw
-// bytes (written in the given pieces), then closes it; "" as the script keeps the connection
-// open without answering until the client hangs up.
+// A blocking loopback server that answers each connection, one at a time, with scripted raw bytes
+// (written in the given pieces), then closes it; "" as the script keeps the connection open without
+// answering until the client hangs up.
 class ScriptedServer {
  public:
   explicit ScriptedServer(std::vector<std::vector<std::string>> scripts)
@@ -323,8 +323,8 @@ std::string chunk(const std::string& s) {
 }
 
 TEST(ServeBenchmark, StreamCutAnywhereWithoutUsageCountsTextChunks) {
-  // CRLF line ends, a chunk boundary inside an event and inside a CRLF, an empty-text chunk
-  // (not a token) and no usage chunk: output_len falls back to the chunks with text.
+  // CRLF line ends, a chunk boundary inside an event and inside a CRLF, an empty-text chunk (not a
+  // token) and no usage chunk: output_len falls back to the chunks with text.
   const std::string events =
       "data: {\"choices\":[{\"text\":\"\"}]}\r\n\r\n"
       "data: {\"choices\":[{\"text\":\"a\"}]}\r\n\r\n"
@@ -420,8 +420,8 @@ TEST(ServeBenchmark, EveryKindOfFailureIsARecordedError) {
 }
 
 TEST(ServeBenchmark, HundredsOfRequestsInFlightOnOneThread) {
-  // The server answers nothing until every request is open at once, so the run completes only
-  // if the client really holds all of them in flight together.
+  // The server answers nothing until every request is open at once, so the run completes only if
+  // the client really holds all of them in flight together.
   constexpr size_t kRequests = 300;
   std::mutex mutex;
   std::vector<std::shared_ptr<server::Responder>> held;
