@@ -109,6 +109,9 @@ struct SweepOptions {
   std::string latency_metric = "e2el";
   bool measure_energy = true;
   double request_timeout_s = 600;
+  // Called after every finished point with the results so far (Pareto flags set among them),
+  // e.g. to keep the output files current during a long sweep.
+  std::function<void(const SweepResult& partial)> after_point;
 };
 
 // Runs the whole grid. `progress` gets one line per run and per note. Servers it started are

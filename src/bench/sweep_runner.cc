@@ -200,6 +200,11 @@ SweepResult run_sweep(const SweepOptions& o,
       }
       point.median = median_of_runs(point.runs);
       result.points.push_back(std::move(point));
+      if (o.after_point) {
+        SweepResult partial = result;
+        mark_pareto(partial);
+        o.after_point(partial);
+      }
     }
     // The server goes here (SIGTERM, waited for) before the next configuration starts.
   };

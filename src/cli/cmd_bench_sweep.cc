@@ -88,6 +88,10 @@ int run_sweep_command(SweepCliOptions& o) {
   const size_t num_points =
       bench::expand_server_configs(s.grid).size() * bench::expand_loads(s.grid).size();
   fmt::print(stderr, "sweep: {} points x {} runs\n", num_points, s.runs);
+  // The files are rewritten after every point, so an interrupted sweep keeps what it measured.
+  s.after_point = [&](const bench::SweepResult& partial) {
+    bench::write_sweep_outputs(partial, o.output_dir);
+  };
   const bench::SweepResult result =
       bench::run_sweep(s, [](const std::string& line) { fmt::print(stderr, "{}\n", line); });
   const std::vector<std::string> paths = bench::write_sweep_outputs(result, o.output_dir);
