@@ -1,8 +1,13 @@
 #include "base/thread_pool.h"
 
+#include <pthread.h>
+#include <sched.h>
+#include <spdlog/spdlog.h>
+
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
+#include <cstring>
 #include <fstream>
 #include <set>
 #include <string>
@@ -58,13 +63,43 @@ bool spin_until(Done done) {
 
 }  // namespace
 
-ThreadPool::ThreadPool(int num_threads)
-    : num_threads_(num_threads > 0 ? num_threads : default_num_threads()) {
+ThreadPool::ThreadPool(int num_threads) : ThreadPool(num_threads, {}) {}
+
+ThreadPool::ThreadPool(int num_threads, std::vector<int> cpus)
+    : num_threads_(num_threads > 0 ? num_threads : default_num_threads()), cpus_(std::move(cpus)) {
   // A typo such as --threads 20000 should be an error, not thousands of threads.
   if (num_threads_ > kMaxThreads)
     fail("{} threads requested; at most {} are supported", num_threads_, kMaxThreads);
   workers_.reserve(num_threads_ - 1);
-  for (int i = 1; i < num_threads_; ++i) workers_.emplace_back([this, i] { worker_loop(i); });
+  for (int i = 1; i < num_threads_; ++i)
+    workers_.emplace_back([this, i] {
+      if (!cpus_.empty()) pin_current_thread(cpus_[static_cast<size_t>(i) % cpus_.size()]);
+      worker_loop(i);
+    });
+}
+
+std::vector<int> ThreadPool::allowed_cpus() {
+  std::vector<int> cpus;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  }
+  if (cpus.empty())
+    for (unsigned c = 0; c < std::max(1u, std::thread::hardware_concurrency()); ++c)
+      cpus.push_back(static_cast<int>(c));
+  return cpus;
+}
+
+bool ThreadPool::pin_current_thread(int cpu) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (cpu < 0 || cpu >= CPU_SETSIZE) return false;
+  CPU_SET(cpu, &set);
+  const int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  if (rc != 0) spdlog::warn("could not pin a thread to CPU {}: {}", cpu, std::strerror(rc));
+  return rc == 0;
 }
 
 ThreadPool::~ThreadPool() {

@@ -30,6 +30,10 @@ class ThreadPool {
 
   // num_threads <= 0 picks default_num_threads(); more than kMaxThreads throws pareto::Error.
   explicit ThreadPool(int num_threads = 0);
+  // As above, with worker i (1..n-1) pinned to cpus[i % cpus.size()] (empty: not pinned). The
+  // calling thread, worker 0, pins itself if it wants to (pin_current_thread): replicas of the
+  // engine each own a pool and a slice of the cores, so they don't compete for one core.
+  ThreadPool(int num_threads, std::vector<int> cpus);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
@@ -46,6 +50,10 @@ class ThreadPool {
 
   // Physical cores of this machine (logical CPUs when that cannot be told).
   static int default_num_threads();
+  // The CPUs this process may run on (sched_getaffinity), in order.
+  static std::vector<int> allowed_cpus();
+  // Pins the calling thread to one CPU; false (and a warning) when the OS refuses.
+  static bool pin_current_thread(int cpu);
 
  private:
   void worker_loop(int thread_idx);
@@ -56,6 +64,7 @@ class ThreadPool {
   void wait_for_workers();
 
   int num_threads_;
+  std::vector<int> cpus_;
   std::vector<std::thread> workers_;
 
   // Job description: written by the caller before the release-store of generation_, read by

@@ -1,5 +1,6 @@
 // `pareto serve`: the OpenAI-compatible HTTP server on one model (docs/server.md).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 #include <spdlog/spdlog.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -13,10 +14,13 @@
 #include <string>
 
 #include "base/error.h"
+#include "base/thread_pool.h"
 #include "cli/command.h"
 #include "cli/engine_options.h"
 #include "cli/loaded_model.h"
 #include "engine/engine.h"
+#include "engine/engine_core.h"
+#include "engine/engine_group.h"
 #include "server/api_server.h"
 #include "tokenizer/chat_template/chat_template.h"
 
@@ -37,6 +41,8 @@ struct ServeOptions {
   double idle_timeout_s = 60;
   int64_t max_body_mib = 16;
   std::string metrics_prefix = "pareto:";
+  int replicas = 1;
+  std::string routing = "least-loaded";
   EngineOptions engine;
 };
 
@@ -77,6 +83,62 @@ void prefault_weights(const GgufFile& gguf) {
     }
   }
   if (tty) fmt::print(stderr, "\n");
+}
+
+// R engines over one set of weights: each replica loads its own Model (the weights are the
+// same memory-mapped pages; a Model only owns its scratch buffers), and gets 1/R of the threads
+// (pinned to its own CPUs), of the KV cache and of the swap space.
+struct Replicas {
+  std::vector<std::unique_ptr<Model>> extra_models;  // replicas 1..R-1
+  std::vector<std::unique_ptr<Engine>> engines;
+  std::unique_ptr<EngineGroup> group;
+};
+
+Replicas build_replicas(const ServeOptions& o, const EngineConfig& config, LoadedModel& lm) {
+  const int num = o.replicas;
+  if (num < 1 || num > 256) fail("--replicas must be in 1..256, got {}", num);
+  Replicas out;
+  if (num == 1) {
+    out.engines.push_back(std::make_unique<Engine>(*lm.model, *lm.tokenizer, config));
+    out.group = std::make_unique<EngineGroup>(*out.engines[0]);
+    return out;
+  }
+  const int total_threads =
+      config.num_threads > 0 ? config.num_threads : ThreadPool::default_num_threads();
+  if (total_threads < num)
+    fail("--replicas {} needs at least {} threads (--threads is {})", num, num, total_threads);
+  // The default KV size is resolved once for all replicas together, then split.
+  EngineConfig all = config;
+  all.max_num_seqs = config.max_num_seqs * num;
+  const int64_t kv_total = resolve_kv_cache_bytes(*lm.model, all);
+  const std::vector<int> cpus = ThreadPool::allowed_cpus();
+  int next_cpu = 0;
+  for (int r = 0; r < num; ++r) {
+    EngineConfig rc = config;
+    rc.num_threads = total_threads / num + (r < total_threads % num ? 1 : 0);
+    rc.kv_cache_memory = kv_total / num;
+    rc.swap_space = config.swap_space / num;
+    rc.cpu_affinity.clear();
+    for (int t = 0; t < rc.num_threads; ++t)
+      rc.cpu_affinity.push_back(cpus[static_cast<size_t>(next_cpu++) % cpus.size()]);
+    Model* model = lm.model.get();
+    if (r > 0) {
+      out.extra_models.push_back(Model::load(o.model_path));
+      model = out.extra_models.back().get();
+    }
+    out.engines.push_back(
+        std::make_unique<Engine>(*model, *lm.tokenizer, rc, EngineGroup::replica_id_space(r, num)));
+    spdlog::info("replica {}: {} thread(s) on CPU(s) {}, {} MiB KV cache", r, rc.num_threads,
+                 fmt::join(rc.cpu_affinity, ","), rc.kv_cache_memory >> 20);
+  }
+  EngineGroupOptions go;
+  go.routing = parse_replica_routing(o.routing);
+  go.affinity_chunk_tokens = config.block_size;
+  std::vector<Engine*> engines;
+  for (auto& e : out.engines) engines.push_back(e.get());
+  out.group = std::make_unique<EngineGroup>(std::move(engines), go);
+  spdlog::info("{} replicas, routing: {}", num, replica_routing_name(go.routing));
+  return out;
 }
 
 int run_serve(const ServeOptions& o) {
@@ -129,8 +191,8 @@ int run_serve(const ServeOptions& o) {
     }
   }
 
-  Engine engine(*lm.model, *lm.tokenizer, config);
-  server::ApiServer server(engine, api);
+  Replicas replicas = build_replicas(o, config, lm);
+  server::ApiServer server(*replicas.group, api);
   server.start();
   spdlog::info("serving {} on http://{}:{} (OpenAI API under /v1; Ctrl-C to stop)",
                api.served_model_name, o.host, server.port());
@@ -180,6 +242,15 @@ const RegisterCommand kServe(
       sub.add_option("--metrics-prefix", o->metrics_prefix,
                      "Prefix of /metrics names ('pareto_' also passes promtool's lint)")
           ->capture_default_str();
+      sub.add_option("--replicas", o->replicas,
+                     "Engine replicas in this process; each gets 1/R of --threads (pinned), of "
+                     "the KV cache and of the swap space")
+          ->capture_default_str();
+      sub.add_option("--routing", o->routing,
+                     "How requests pick a replica: least-loaded, or prefix (same prompt prefix, "
+                     "same replica, unless it is much busier)")
+          ->capture_default_str()
+          ->check(CLI::IsMember({"least-loaded", "prefix"}));
       add_engine_options(sub, o->engine);
       return [o] { return run_serve(*o); };
     });

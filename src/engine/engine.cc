@@ -64,8 +64,13 @@ bool RequestStream::finished() const {
   return final_taken_;
 }
 
-Engine::Engine(Model& model, const Tokenizer& tokenizer, const EngineConfig& config)
+Engine::Engine(Model& model, const Tokenizer& tokenizer, const EngineConfig& config,
+               RequestIdSpace ids)
     : tokenizer_(tokenizer), core_(std::make_unique<EngineCore>(model, tokenizer, config)) {
+  if (ids.first < 0 || ids.stride < 1)
+    fail("engine: bad request id space (first {}, stride {})", ids.first, ids.stride);
+  next_request_id_ = ids.first;
+  request_id_stride_ = ids.stride;
   config_ = core_->config();
   stats_ = core_->stats();
   thread_ = std::thread([this] { loop(); });
@@ -84,7 +89,8 @@ std::shared_ptr<RequestStream> Engine::add_request(GenerationRequest request) {
   std::shared_ptr<RequestStream> stream;
   {
     std::lock_guard lock(mutex_);
-    const int64_t id = next_request_id_++;
+    const int64_t id = next_request_id_;
+    next_request_id_ += request_id_stride_;
     stream.reset(new RequestStream(id));
     if (stop_) {
       RequestOutput out;
@@ -109,24 +115,60 @@ void Engine::abort(int64_t request_id) {
   wake_.notify_all();
 }
 
+int64_t Engine::reset_prefix_cache() {
+  std::unique_lock lock(mutex_);
+  if (stop_) return 0;
+  const uint64_t ticket = ++resets_requested_;
+  wake_.notify_all();
+  reset_done_cv_.wait(lock, [&] { return resets_done_ >= ticket; });
+  return last_reset_dropped_;
+}
+
+int64_t Engine::num_unfinished_requests() const {
+  std::lock_guard lock(mutex_);
+  return static_cast<int64_t>(streams_.size());
+}
+
 EngineStats Engine::stats() const {
   std::lock_guard lock(mutex_);
   return stats_;
 }
 
 void Engine::loop() {
+  // The loop's thread is worker 0 of the core's pool (it calls parallel_for).
+  if (!config_.cpu_affinity.empty()) ThreadPool::pin_current_thread(config_.cpu_affinity[0]);
+  // Wakes any reset_prefix_cache() caller still waiting when the loop ends.
+  struct ResetRelease {
+    Engine* e;
+    ~ResetRelease() {
+      std::lock_guard lock(e->mutex_);
+      e->resets_done_ = e->resets_requested_;
+      e->reset_done_cv_.notify_all();
+    }
+  } reset_release{this};
   for (;;) {
     std::vector<std::pair<int64_t, GenerationRequest>> adds;
     std::vector<int64_t> aborts;
     bool stopping = false;
+    uint64_t resets = 0;
     {
       std::unique_lock lock(mutex_);
       wake_.wait(lock, [&] {
-        return stop_ || !new_requests_.empty() || !aborts_.empty() || core_->has_unfinished();
+        return stop_ || !new_requests_.empty() || !aborts_.empty() || core_->has_unfinished() ||
+               resets_requested_ > resets_done_;
       });
       adds.swap(new_requests_);
       aborts.swap(aborts_);
       stopping = stop_;
+      resets = resets_requested_;
+    }
+    if (resets > resets_done_) {
+      // Between steps no block is half-written, so every hash can go.
+      const int64_t dropped = core_->kv_cache().reset_prefix_cache();
+      std::lock_guard lock(mutex_);
+      last_reset_dropped_ = dropped;
+      resets_done_ = resets;
+      reset_done_cv_.notify_all();
     }
     for (auto& [id, req] : adds) {
       try {

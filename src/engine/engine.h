@@ -50,11 +50,20 @@ class RequestStream {
   std::function<void()> listener_;
 };
 
+// Which request ids an engine hands out: first, first + stride, ... Replicas behind one server
+// (EngineGroup) use disjoint spaces (replica r of R: first = r, stride = R), so an id alone
+// names its replica.
+struct RequestIdSpace {
+  int64_t first = 0;
+  int64_t stride = 1;
+};
+
 class Engine {
  public:
   // Builds the core (may throw pareto::Error) and starts the loop. model and tokenizer must
   // outlive the engine.
-  Engine(Model& model, const Tokenizer& tokenizer, const EngineConfig& config);
+  Engine(Model& model, const Tokenizer& tokenizer, const EngineConfig& config,
+         RequestIdSpace ids = {});
   // Aborts whatever is still running and joins the loop.
   ~Engine();
   Engine(const Engine&) = delete;
@@ -65,6 +74,15 @@ class Engine {
   // Thread-safe; frees the request's blocks at the next step boundary. Its stream ends with
   // finish reason abort. Unknown ids are ignored.
   void abort(int64_t request_id);
+
+  // Thread-safe; forgets every cached prefix block at the next step boundary and returns the
+  // number of block hashes dropped (blocks in use keep serving their sequences). Blocks until
+  // done: at most one step.
+  int64_t reset_prefix_cache();
+
+  // Requests added and not yet finished (queued, running or with outputs still to deliver):
+  // the load measure for routing between replicas. Thread-safe.
+  int64_t num_unfinished_requests() const;
 
   // A snapshot taken after the latest step.
   EngineStats stats() const;
@@ -86,6 +104,11 @@ class Engine {
   EngineStats stats_;
   bool stop_ = false;
   int64_t next_request_id_ = 0;
+  int64_t request_id_stride_ = 1;
+  // reset_prefix_cache(): callers take a ticket; the loop serves every ticket up to requested.
+  std::condition_variable reset_done_cv_;
+  uint64_t resets_requested_ = 0, resets_done_ = 0;
+  int64_t last_reset_dropped_ = 0;
   std::thread thread_;
 };
 

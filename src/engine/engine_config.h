@@ -2,6 +2,8 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
+#include <vector>
 
 #include "base/dtype.h"
 #include "sched/scheduler.h"
@@ -23,6 +25,9 @@ struct EngineConfig {
   // Bytes of host memory for swapped-out KV blocks (needed for PreemptionMode::kSwap).
   int64_t swap_space = 0;
   int num_threads = 0;  // 0 = physical cores
+  // CPUs the engine's threads are pinned to (thread i -> cpu_affinity[i % size]); empty = not
+  // pinned. Set for engine replicas (`pareto serve --replicas`), which split the cores.
+  std::vector<int> cpu_affinity;
 };
 
 // The default KV cache size: 40% of the memory available at start-up (MemAvailable in

@@ -28,8 +28,25 @@ struct EngineCore::SequenceState {
   std::vector<int32_t> output_tokens;
 };
 
+int64_t resolve_kv_cache_bytes(const Model& model, const EngineConfig& config) {
+  if (config.kv_cache_memory > 0) return config.kv_cache_memory;
+  const ModelConfig& mc = model.config();
+  int64_t max_len = config.max_model_len > 0 ? config.max_model_len : mc.context_length;
+  if (max_len <= 0) max_len = 2048;
+  const int64_t block_size = std::max<int64_t>(1, config.block_size);
+  const auto block_bytes =
+      static_cast<int64_t>(KvArena::bytes_per_block(mc, block_size, config.kv_cache_dtype));
+  const int64_t blocks_per_seq = (max_len + block_size - 1) / block_size;
+  const int64_t useful = std::max<int64_t>(1, config.max_num_seqs) * blocks_per_seq * block_bytes;
+  return default_kv_cache_bytes(static_cast<int64_t>(model.weight_bytes()), useful,
+                                blocks_per_seq * block_bytes);
+}
+
 EngineCore::EngineCore(Model& model, const Tokenizer& tokenizer, const EngineConfig& config)
-    : model_(model), tokenizer_(tokenizer), config_(config), pool_(config.num_threads) {
+    : model_(model),
+      tokenizer_(tokenizer),
+      config_(config),
+      pool_(config.num_threads, config.cpu_affinity) {
   const ModelConfig& mc = model.config();
   if (config_.block_size <= 0 || config_.block_size > 1024)
     fail("--block-size must be in 1..1024, got {}", config_.block_size);
@@ -42,14 +59,7 @@ EngineCore::EngineCore(Model& model, const Tokenizer& tokenizer, const EngineCon
 
   const auto block_bytes = static_cast<int64_t>(
       KvArena::bytes_per_block(mc, config_.block_size, config_.kv_cache_dtype));
-  int64_t kv_bytes = config_.kv_cache_memory;
-  if (kv_bytes <= 0) {
-    const int64_t blocks_per_seq = (max_len + config_.block_size - 1) / config_.block_size;
-    const int64_t useful =
-        std::max<int64_t>(1, config_.max_num_seqs) * blocks_per_seq * block_bytes;
-    kv_bytes = default_kv_cache_bytes(static_cast<int64_t>(model.weight_bytes()), useful,
-                                      blocks_per_seq * block_bytes);
-  }
+  const int64_t kv_bytes = resolve_kv_cache_bytes(model, config_);
   const int64_t num_blocks = kv_bytes / block_bytes;
   if (num_blocks < 1)
     fail("a KV cache of {} bytes cannot hold one block ({} bytes for {} tokens)", kv_bytes,

@@ -43,6 +43,10 @@ struct EngineStats {
   int64_t max_model_len = 0;
 };
 
+// The KV cache bytes an engine with this config allocates: config.kv_cache_memory, or the
+// default share of memory (engine_config.h) when that is 0.
+int64_t resolve_kv_cache_bytes(const Model& model, const EngineConfig& config);
+
 class EngineCore {
  public:
   // model and tokenizer must outlive the core. Throws pareto::Error on a bad config or when the

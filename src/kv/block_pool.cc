@@ -121,6 +121,12 @@ void BlockPool::register_hash(int32_t block_id, const BlockHash& hash) {
   cached_.emplace(hash, block_id);
 }
 
+int64_t BlockPool::reset_prefix_cache() {
+  const auto dropped = static_cast<int64_t>(cached_.size());
+  for (KvBlock& block : blocks_) drop_hash(block);
+  return dropped;
+}
+
 void BlockPool::check_consistency() const {
   int64_t num_queued = 0;
   int64_t num_hashed = 0;

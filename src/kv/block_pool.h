@@ -78,6 +78,10 @@ class BlockPool {
   // Records that a full, computed block holds this hash. No-op when another block holds the same
   // hash already (two sequences computed the same prefix concurrently) or the block has a hash.
   void register_hash(int32_t block_id, const BlockHash& hash);
+  // Forgets every prefix hash (POST /reset_prefix_cache, benchmark runs from a cold cache).
+  // Referenced blocks keep serving their sequences; they just can no longer be shared by hash.
+  // Returns the number of hashes dropped.
+  int64_t reset_prefix_cache();
 
   const KvBlock& block(int32_t block_id) const;
 

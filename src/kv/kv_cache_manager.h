@@ -66,6 +66,8 @@ class KvCacheManager {
 
   const KvCacheConfig& config() const { return config_; }
   KvCacheStats stats() const;
+  // Drops every device block's prefix hash (BlockPool::reset_prefix_cache); returns how many.
+  int64_t reset_prefix_cache() { return pool_.reset_prefix_cache(); }
   int64_t num_free_blocks() const { return pool_.num_free_blocks(); }
   int64_t num_free_host_blocks() const { return host_.num_free_blocks(); }
   int64_t blocks_for_tokens(int64_t num_tokens) const {

@@ -73,7 +73,15 @@ std::string token_text_or_empty(const Tokenizer& tok, int32_t id) {
 }  // namespace
 
 ApiServer::ApiServer(Engine& engine, ApiServerOptions options)
-    : engine_(engine),
+    : ApiServer(std::make_unique<EngineGroup>(engine), nullptr, std::move(options)) {}
+
+ApiServer::ApiServer(EngineGroup& engines, ApiServerOptions options)
+    : ApiServer(nullptr, &engines, std::move(options)) {}
+
+ApiServer::ApiServer(std::unique_ptr<EngineGroup> owned, EngineGroup* engines,
+                     ApiServerOptions options)
+    : owned_group_(std::move(owned)),
+      engine_(engines ? *engines : *owned_group_),
       options_(std::move(options)),
       chat_template_(options_.chat_template),
       metrics_(options_.metrics_prefix),
@@ -157,7 +165,8 @@ bool ApiServer::authorized(const HttpRequest& req) const {
 void ApiServer::handle(HttpRequest&& req, std::shared_ptr<Responder> responder) {
   try {
     const std::string& path = req.path;
-    const bool needs_key = path.starts_with("/v1/") || path == "/tokenize" || path == "/detokenize";
+    const bool needs_key = path.starts_with("/v1/") || path == "/tokenize" ||
+                           path == "/detokenize" || path == "/reset_prefix_cache";
     if (needs_key && !authorized(req))
       throw ApiError(401, "Incorrect API key provided. Pass it as 'Authorization: Bearer <key>'.",
                      "invalid_request_error", std::nullopt, "invalid_api_key");
@@ -194,6 +203,10 @@ void ApiServer::handle(HttpRequest&& req, std::shared_ptr<Responder> responder) 
       method_is("POST");
       return responder->respond(detokenize(req));
     }
+    if (path == "/reset_prefix_cache") {
+      method_is("POST");
+      return reset_prefix_cache(std::move(responder));
+    }
     throw ApiError(404, fmt::format("no route for {} {}", req.method, path),
                    "invalid_request_error", std::nullopt, "not_found");
   } catch (const ApiError& e) {
@@ -220,7 +233,7 @@ void ApiServer::handle_completion(HttpRequest&& req, std::shared_ptr<Responder> 
       ApiRequest api = kind == ApiKind::kChat ? parse_chat_request(j, parser_ctx_)
                                               : parse_completion_request(j, parser_ctx_);
       const auto n = static_cast<int64_t>(api.prompts.size());
-      const int64_t limit = engine_.config().max_num_seqs + options_.max_queue;
+      const int64_t limit = engine_.total_max_num_seqs() + options_.max_queue;
       if (!in_flight_.try_reserve(n, limit)) {
         metrics_.count_rejected_queue_full();
         throw ApiError(429,
@@ -290,6 +303,20 @@ HttpResponse ApiServer::detokenize(const HttpRequest& req) const {
     ids.push_back(t.get<int32_t>());
   }
   return json_response(200, {{"prompt", tok.decode(ids)}});
+}
+
+void ApiServer::reset_prefix_cache(std::shared_ptr<Responder> responder) {
+  // Waits for a step boundary on every replica: not on the I/O thread.
+  ++live_work_;
+  boost::asio::post(*worker_, [this, responder] {
+    struct Done {
+      std::atomic<int64_t>& n;
+      ~Done() { --n; }
+    } done{live_work_};
+    const int64_t dropped = engine_.reset_prefix_cache();
+    spdlog::info("prefix cache reset: {} cached block(s) dropped", dropped);
+    responder->respond(json_response(200, {{"dropped_blocks", dropped}}));
+  });
 }
 
 HttpResponse ApiServer::metrics_page() const {

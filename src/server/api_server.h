@@ -12,7 +12,7 @@
 #include <thread>
 #include <vector>
 
-#include "engine/engine.h"
+#include "engine/engine_group.h"
 #include "server/completion_session.h"
 #include "server/http_server.h"
 #include "server/openai_request.h"
@@ -33,8 +33,10 @@ struct ApiServerOptions {
 
 class ApiServer {
  public:
-  // The engine must outlive the server. Throws pareto::Error (bad template, port in use).
+  // The engine (or every replica of the group) must outlive the server. Throws pareto::Error
+  // (bad template, port in use).
   ApiServer(Engine& engine, ApiServerOptions options);
+  ApiServer(EngineGroup& engines, ApiServerOptions options);
   ~ApiServer();
   ApiServer(const ApiServer&) = delete;
   ApiServer& operator=(const ApiServer&) = delete;
@@ -49,15 +51,18 @@ class ApiServer {
   ServerMetrics& metrics() { return metrics_; }
 
  private:
+  ApiServer(std::unique_ptr<EngineGroup> owned, EngineGroup* engines, ApiServerOptions options);
   void handle(HttpRequest&& req, std::shared_ptr<Responder> responder);
   void handle_completion(HttpRequest&& req, std::shared_ptr<Responder> responder, ApiKind kind);
   HttpResponse models() const;
   HttpResponse tokenize(const HttpRequest& req) const;
   HttpResponse detokenize(const HttpRequest& req) const;
   HttpResponse metrics_page() const;
+  void reset_prefix_cache(std::shared_ptr<Responder> responder);
   bool authorized(const HttpRequest& req) const;
 
-  Engine& engine_;
+  std::unique_ptr<EngineGroup> owned_group_;  // the one-engine group of ApiServer(Engine&)
+  EngineGroup& engine_;
   ApiServerOptions options_;
   ChatTemplate chat_template_;
   RequestParserContext parser_ctx_;

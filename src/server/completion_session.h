@@ -18,7 +18,7 @@
 #include <unordered_set>
 #include <vector>
 
-#include "engine/engine.h"
+#include "engine/engine_group.h"
 #include "server/api_error.h"
 #include "server/http_server.h"
 #include "server/openai_request.h"
@@ -48,7 +48,7 @@ class InFlightRequests {
 };
 
 struct SessionContext {
-  Engine* engine = nullptr;
+  EngineGroup* engine = nullptr;
   const Tokenizer* tokenizer = nullptr;
   ServerMetrics* metrics = nullptr;
   boost::asio::io_context* worker = nullptr;

@@ -109,6 +109,26 @@ TEST(BlockPool, CacheHitTakesAFreeBlockOutOfTheQueue) {
   EXPECT_THROW(pool.allocate(), Error);
 }
 
+TEST(BlockPool, ResetPrefixCacheForgetsEveryHash) {
+  BlockPool pool(3);
+  const int32_t a = pool.allocate();
+  const int32_t b = pool.allocate();
+  pool.register_hash(a, BlockHash{1, 1});
+  pool.register_hash(b, BlockHash{2, 2});
+  pool.release(a);  // a: free and cached; b: still referenced
+  EXPECT_EQ(pool.num_cached_blocks(), 2);
+  EXPECT_EQ(pool.reset_prefix_cache(), 2);
+  EXPECT_EQ(pool.num_cached_blocks(), 0);
+  EXPECT_FALSE(pool.find_cached(BlockHash{1, 1}));
+  EXPECT_FALSE(pool.find_cached(BlockHash{2, 2}));
+  EXPECT_EQ(pool.block(b).ref_count, 1);  // its sequence keeps it
+  EXPECT_EQ(pool.num_free_blocks(), 2);
+  pool.check_consistency();
+  pool.release(b);
+  EXPECT_EQ(pool.reset_prefix_cache(), 0);
+  pool.check_consistency();
+}
+
 TEST(BlockPool, DuplicateHashIsNotRegisteredTwice) {
   BlockPool pool(2);
   const int32_t a = pool.allocate();

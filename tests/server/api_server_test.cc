@@ -361,3 +361,83 @@ TEST_F(ApiServerTest, ShutdownLetsInFlightStreamsFinish) {
 
 }  // namespace
 }  // namespace pareto::server
+
+namespace pareto::server {
+namespace {
+
+// Two engine replicas behind one server: texts equal to the engine alone, prefix routing keeps
+// a prompt's cache hits on one replica, and POST /reset_prefix_cache empties every replica.
+TEST(ApiServerReplicas, ServeAsOneAndResetThePrefixCache) {
+  auto m0 = test::load_test_model(test::stories_model());
+  auto ref = test::load_test_model(test::stories_model());
+  auto m1 = Model::load(test::stories_model());
+  const std::string long_prompt =
+      "Once upon a time, there was a little girl named Lily. She loved to play outside in the "
+      "park with her friends and her dog.";
+  const std::vector<std::string> prompts = {"Once upon a time", "Tom and Lily went", long_prompt,
+                                            "The sun was"};
+  std::vector<std::string> want;
+  for (const auto& p : prompts) {
+    GenerationRequest g;
+    g.prompt_text = p;
+    g.sampling.temperature = 0;
+    g.stop.max_tokens = 24;
+    want.push_back(test::run_alone(*ref.model, *ref.tokenizer, g).completions.at(0).text);
+  }
+
+  EngineConfig c = test::config_with_blocks(*m0.model, 128, 16);
+  c.num_threads = 1;
+  Engine e0(*m0.model, *m0.tokenizer, c, EngineGroup::replica_id_space(0, 2));
+  Engine e1(*m1, *m0.tokenizer, c, EngineGroup::replica_id_space(1, 2));
+  EngineGroupOptions go;
+  go.routing = ReplicaRouting::kPrefixAffinity;
+  EngineGroup group({&e0, &e1}, go);
+  ApiServerOptions options;
+  options.http.port = 0;
+  options.served_model_name = "stories";
+  options.chat_template = ChatTemplate::default_chatml();
+  ApiServer server(group, options);
+  server.start();
+  const uint16_t port = server.port();
+  auto complete = [&](const std::string& prompt) {
+    const json req = {
+        {"model", "stories"}, {"prompt", prompt}, {"max_tokens", 24}, {"temperature", 0}};
+    const HttpResult r = http_request(port, "POST", "/v1/completions", req.dump(), {});
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body);
+  };
+
+  // Concurrent requests spread over both replicas and match the engine alone.
+  std::vector<json> got(prompts.size() * 2);
+  {
+    std::vector<std::thread> clients;
+    for (size_t i = 0; i < got.size(); ++i)
+      clients.emplace_back([&, i] { got[i] = complete(prompts[i % prompts.size()]); });
+    for (auto& t : clients) t.join();
+  }
+  for (size_t i = 0; i < got.size(); ++i)
+    EXPECT_EQ(got[i]["choices"][0]["text"], want[i % prompts.size()]) << i;
+  const auto routed = group.routed_counts();
+  EXPECT_EQ(routed[0] + routed[1], static_cast<int64_t>(got.size()));
+  EXPECT_GT(routed[0], 0);
+  EXPECT_GT(routed[1], 0);
+
+  // The long prompt is cached on its replica; the reset forgets it everywhere.
+  const json warm = complete(long_prompt);
+  EXPECT_GT(warm["usage"]["prompt_tokens_details"]["cached_tokens"].get<int64_t>(), 0) << warm;
+  const HttpResult reset = http_request(port, "POST", "/reset_prefix_cache", "", {});
+  ASSERT_EQ(reset.status, 200) << reset.body;
+  EXPECT_GT(json::parse(reset.body)["dropped_blocks"].get<int64_t>(), 0);
+  const json cold = complete(long_prompt);
+  EXPECT_EQ(cold["usage"]["prompt_tokens_details"]["cached_tokens"], 0) << cold;
+  EXPECT_EQ(cold["choices"][0]["text"], want[2]);
+  EXPECT_EQ(http_request(port, "GET", "/reset_prefix_cache", "", {}).status, 405);
+
+  // /metrics sums the replicas: 2 x 128 blocks.
+  const HttpResult metrics = http_request(port, "GET", "/metrics", "", {});
+  EXPECT_NE(metrics.body.find("pareto:kv_cache_num_blocks 256"), std::string::npos);
+  server.shutdown(std::chrono::seconds(10));
+}
+
+}  // namespace
+}  // namespace pareto::server
