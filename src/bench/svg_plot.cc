@@ -83,11 +83,27 @@ struct Box {
   }
 };
 
-// Rough text width: SVG has no text metrics, so labels are placed with an estimate.
+// Rough text width: SVG has no text metrics, so labels are placed with an estimate from the
+// advance widths of DejaVu Sans (the first font asked for), in ems, by character class.
 double text_width(std::string_view text, double font_size) {
-  size_t chars = 0;
-  for (unsigned char c : text) chars += (c & 0xC0) != 0x80;  // count UTF-8 code points
-  return 0.6 * font_size * static_cast<double>(chars);
+  double ems = 0;
+  for (unsigned char c : text) {
+    if ((c & 0xC0) == 0x80) continue;  // UTF-8 continuation byte
+    if (c == ' ' || c == '.' || c == ',' || c == ':' || c == 'i' || c == 'l' || c == 'j') {
+      ems += 0.32;
+    } else if (c == 'm' || c == 'w' || c == 'M' || c == 'W') {
+      ems += 0.95;
+    } else if (c == '=' || c == '+' || c == '<' || c == '>') {
+      ems += 0.84;
+    } else if (c == 'r' || c == 't' || c == 'f' || c == '(' || c == ')') {
+      ems += 0.41;
+    } else if (c >= 'A' && c <= 'Z') {
+      ems += 0.72;
+    } else {
+      ems += 0.62;  // digits 0.64, most lower case 0.55-0.63, other code points a guess
+    }
+  }
+  return ems * font_size;
 }
 
 // Places point labels around their markers, avoiding other labels, markers and the frame.
@@ -108,7 +124,7 @@ class LabelPlacer {
   // (the frontier's) is always drawn; another one is left out ("" returned) when every position
   // would cover a label or marker already there: a missing label reads better than a pile.
   std::string place(double px, double py, const std::string& label, bool bold) {
-    const double w = text_width(label, kLabelFont) * (bold ? 1.08 : 1.0), h = kLabelFont;
+    const double w = text_width(label, kLabelFont) * (bold ? 1.1 : 1.0), h = kLabelFont;
     struct Candidate {
       double dx, dy;  // offset of the text box's left/baseline from the marker
     };

@@ -110,6 +110,60 @@ nlohmann::json sweep_to_json(const SweepResult& r) {
           {"points", std::move(points)}};
 }
 
+namespace {
+
+const nlohmann::json& need(const nlohmann::json& j, const char* key, const std::string& where) {
+  const auto it = j.find(key);
+  if (it == j.end()) fail("sweep JSON: {} has no \"{}\"", where, key);
+  return *it;
+}
+
+int64_t count_or_zero(const nlohmann::json& j, const char* key, const std::string& where) {
+  const nlohmann::json& v = need(j, key, where);
+  if (v.is_null()) return 0;
+  if (!v.is_number()) fail("sweep JSON: {}.{} must be a number or null", where, key);
+  return v.get<int64_t>();
+}
+
+}  // namespace
+
+SweepResult sweep_from_json(const nlohmann::json& j) {
+  if (!j.is_object()) fail("sweep JSON: not an object");
+  SweepResult r;
+  try {
+    r.model = need(j, "model", "the file").get<std::string>();
+    r.model_path = j.value("model_path", "");
+    r.base_url = j.value("base_url", "");
+    r.dataset = need(j, "dataset", "the file");
+    r.latency_metric = j.value("latency_metric", "e2el");
+    r.runs_per_point = j.value("runs_per_point", int64_t{0});
+    r.notes = j.value("notes", std::vector<std::string>{});
+    const nlohmann::json& points = need(j, "points", "the file");
+    if (!points.is_array()) fail("sweep JSON: \"points\" must be an array");
+    for (size_t i = 0; i < points.size(); ++i) {
+      const nlohmann::json& pj = points[i];
+      const std::string where = fmt::format("points[{}]", i);
+      SweepPoint p;
+      p.server.max_num_seqs = count_or_zero(pj, "max_num_seqs", where);
+      p.server.replicas = count_or_zero(pj, "replicas", where);
+      p.server.threads_per_replica = count_or_zero(pj, "threads_per_replica", where);
+      p.load.concurrency = count_or_zero(pj, "concurrency", where);
+      const nlohmann::json& rate = need(pj, "request_rate", where);
+      if (!rate.is_null()) p.load.request_rate = rate.get<double>();
+      p.num_prompts = pj.value("num_prompts", int64_t{0});
+      for (const nlohmann::json& run : need(pj, "runs", where)) p.runs.push_back(run);
+      p.median = need(pj, "median", where);
+      if (!p.median.is_object()) fail("sweep JSON: {}.median must be an object", where);
+      p.pareto_optimal = pj.value("pareto_optimal", false);
+      p.pareto_optimal_per_user = pj.value("pareto_optimal_per_user", false);
+      r.points.push_back(std::move(p));
+    }
+  } catch (const nlohmann::json::exception& e) {
+    fail("sweep JSON: {}", e.what());
+  }
+  return r;
+}
+
 std::string sweep_csv(const SweepResult& r) {
   std::string out =
       "max_num_seqs,replicas,threads_per_replica,concurrency,request_rate,num_prompts,runs,"

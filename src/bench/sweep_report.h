@@ -18,6 +18,10 @@ namespace pareto::bench {
 //              "pareto_optimal_per_user"}]}
 nlohmann::json sweep_to_json(const SweepResult& result);
 
+// Inverse of sweep_to_json (Pareto flags as stored; call mark_pareto to recompute them). A
+// missing or mistyped key -> pareto::Error naming it.
+SweepResult sweep_from_json(const nlohmann::json& j);
+
 std::string sweep_csv(const SweepResult& result);
 std::string sweep_markdown(const SweepResult& result);
 std::string throughput_latency_svg(const SweepResult& result);

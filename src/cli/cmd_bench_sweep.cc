@@ -4,8 +4,10 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -28,6 +30,8 @@ struct SweepCliOptions {
   std::string server_args;
   std::string output_dir = "sweep-results";
   bool no_energy = false;
+  std::string replot;
+  CLI::Option* metric_opt = nullptr;
   CLI::Option* mns_opt = nullptr;
   CLI::Option* replicas_opt = nullptr;
   CLI::Option* output_len_opt = nullptr;
@@ -61,7 +65,44 @@ std::vector<std::string> split_words(const std::string& s) {
   return words;
 }
 
+// Prints the table and the Pareto-optimal configurations, and writes the files.
+void report(const bench::SweepResult& result, const std::string& output_dir) {
+  const std::vector<std::string> paths = bench::write_sweep_outputs(result, output_dir);
+  fmt::print("{}\n", bench::sweep_markdown(result));
+  auto list = [&](bool per_user) {
+    std::string names;
+    for (const bench::SweepPoint& p : result.points)
+      if (per_user ? p.pareto_optimal_per_user : p.pareto_optimal)
+        names += (names.empty() ? "" : ", ") + bench::point_label(p.server, p.load);
+    return names.empty() ? std::string("none (no point completed a request)") : names;
+  };
+  fmt::print("Pareto-optimal (output tok/s vs median {} latency): {}\n", result.latency_metric,
+             list(false));
+  fmt::print("Pareto-optimal (tok/s per user vs total tok/s): {}\n", list(true));
+  fmt::print("wrote");
+  for (const std::string& p : paths) fmt::print(" {}", p);
+  fmt::print("\n");
+}
+
+// --replot: the files again from a sweep.json, e.g. with another --latency-metric.
+int replot(const SweepCliOptions& o) {
+  std::ifstream in(o.replot);
+  if (!in) fail("cannot read {}", o.replot);
+  nlohmann::json j;
+  try {
+    j = nlohmann::json::parse(in);
+  } catch (const nlohmann::json::exception& e) {
+    fail("{}: not valid JSON ({})", o.replot, e.what());
+  }
+  bench::SweepResult result = bench::sweep_from_json(j);
+  if (o.metric_opt->count() > 0) result.latency_metric = o.sweep.latency_metric;
+  bench::mark_pareto(result);
+  report(result, o.output_dir);
+  return 0;
+}
+
 int run_sweep_command(SweepCliOptions& o) {
+  if (!o.replot.empty()) return replot(o);
   bench::SweepOptions& s = o.sweep;
   const bool existing_server = !s.base_url.empty();
   if (existing_server) {
@@ -94,22 +135,7 @@ int run_sweep_command(SweepCliOptions& o) {
   };
   const bench::SweepResult result =
       bench::run_sweep(s, [](const std::string& line) { fmt::print(stderr, "{}\n", line); });
-  const std::vector<std::string> paths = bench::write_sweep_outputs(result, o.output_dir);
-
-  fmt::print("{}\n", bench::sweep_markdown(result));
-  auto list = [&](bool per_user) {
-    std::string names;
-    for (const bench::SweepPoint& p : result.points)
-      if (per_user ? p.pareto_optimal_per_user : p.pareto_optimal)
-        names += (names.empty() ? "" : ", ") + bench::point_label(p.server, p.load);
-    return names.empty() ? std::string("none (no point completed a request)") : names;
-  };
-  fmt::print("Pareto-optimal (output tok/s vs median {} latency): {}\n", result.latency_metric,
-             list(false));
-  fmt::print("Pareto-optimal (tok/s per user vs total tok/s): {}\n", list(true));
-  fmt::print("wrote");
-  for (const std::string& p : paths) fmt::print(" {}", p);
-  fmt::print("\n");
+  report(result, o.output_dir);
   for (const bench::SweepPoint& p : result.points)
     if (bench::output_throughput(p) > 0) return 0;
   return 1;  // nothing completed: the sweep measured nothing
@@ -188,10 +214,11 @@ const RegisterBenchCommand kRegister{
       sub.add_option("--endpoint", s.endpoint, "completions or chat")
           ->check(CLI::IsMember({"completions", "chat"}))
           ->capture_default_str();
-      sub.add_option("--latency-metric", s.latency_metric,
-                     "x axis of the throughput plot and its frontier: e2el, tpot or ttft")
-          ->check(CLI::IsMember({"e2el", "tpot", "ttft"}))
-          ->capture_default_str();
+      o->metric_opt =
+          sub.add_option("--latency-metric", s.latency_metric,
+                         "x axis of the throughput plot and its frontier: e2el, tpot or ttft")
+              ->check(CLI::IsMember({"e2el", "tpot", "ttft"}))
+              ->capture_default_str();
       sub.add_option("--server-args", o->server_args,
                      "Extra `pareto serve` arguments, e.g. \"--kv-cache-memory 256MiB\"");
       sub.add_option("--server-binary", s.server_binary,
@@ -202,6 +229,9 @@ const RegisterBenchCommand kRegister{
       sub.add_option("--request-timeout", s.request_timeout_s, "Seconds one request may take")
           ->capture_default_str();
       sub.add_flag("--no-energy", o->no_energy, "Do not measure energy");
+      sub.add_option("--replot", o->replot,
+                     "Measure nothing: rewrite the table and plots from this sweep.json (with "
+                     "--latency-metric, recompute the frontier for it)");
       sub.add_option("-o,--output-dir", o->output_dir, "Where the result files go")
           ->capture_default_str();
       return [o] { return run_sweep_command(*o); };

@@ -210,6 +210,24 @@ TEST(Sweep, WritesAllFiles) {
   EXPECT_NE(test::read_file(dir + "/per_user_vs_total.svg").find("</svg>"), std::string::npos);
 }
 
+TEST(Sweep, JsonRoundTrip) {
+  SweepResult r = fake_result();
+  r.notes = {"a note"};
+  r.points[1].load = {0, 2.5};
+  const nlohmann::json j = sweep_to_json(r);
+  const SweepResult back = sweep_from_json(j);
+  EXPECT_EQ(sweep_to_json(back), j);
+  EXPECT_EQ(*back.points[1].load.request_rate, 2.5);
+  EXPECT_EQ(back.points[1].load.concurrency, 0);
+  nlohmann::json bad = j;
+  bad["points"][0].erase("median");
+  EXPECT_THROW(sweep_from_json(bad), Error);
+  bad = j;
+  bad["points"][0]["concurrency"] = "four";
+  EXPECT_THROW(sweep_from_json(bad), Error);
+  EXPECT_THROW(sweep_from_json(nlohmann::json::array()), Error);
+}
+
 TEST(Sweep, PlotLabelsAndLogAxes) {
   SweepResult r = fake_result();
   std::string svg = throughput_latency_svg(r);

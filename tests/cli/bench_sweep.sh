@@ -84,6 +84,14 @@ for name in ("throughput_vs_latency.svg", "per_user_vs_total.svg"):
     assert "Pareto frontier" in texts, name
 PY
 
+# --replot: the same files again from sweep.json, measuring nothing; another latency metric.
+"$pareto" bench sweep --replot "$tmp/out/sweep.json" -o "$tmp/replot" >/dev/null
+cmp "$tmp/out/sweep.json" "$tmp/replot/sweep.json" || { echo "replot changed sweep.json"; exit 1; }
+cmp "$tmp/out/throughput_vs_latency.svg" "$tmp/replot/throughput_vs_latency.svg" || { echo "replot changed the plot"; exit 1; }
+"$pareto" bench sweep --replot "$tmp/out/sweep.json" --latency-metric tpot -o "$tmp/replot-tpot" >/dev/null
+grep -q '"latency_metric": "tpot"' "$tmp/replot-tpot/sweep.json" || { echo "no tpot replot"; exit 1; }
+grep -q "median time per output token (ms)" "$tmp/replot-tpot/throughput_vs_latency.svg" || { echo "tpot axis missing"; exit 1; }
+
 # Against an existing server: only the load axis, no server configuration recorded.
 "$pareto" serve -m "$model" --port 0 --served-model-name "$tag" --kv-cache-memory 16MiB \
   >"$tmp/server.log" 2>&1 &
