@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Requests/s and output tokens/s of `pareto serve` at several concurrencies (streaming clients
-# from bench/serve_load.py), against `pareto bench offline` with the same requests and
-# --max-num-seqs = concurrency, alternating: the server's throughput loss. Medians of RUNS runs.
+# from `pareto bench serve`, or bench/serve_load.py with CLIENT=python), against `pareto bench
+# offline` with the same request shapes and --max-num-seqs = concurrency, alternating: the
+# server's throughput loss. Medians of RUNS runs.
 # usage: bench/server_overhead.sh PARETO MODEL [RUNS] [INPUT_LEN] [OUTPUT_LEN] [CONCURRENCIES...]
 set -euo pipefail
 pareto="$1"; model="$2"; runs="${3:-3}"; input_len="${4:-8}"; output_len="${5:-128}"
@@ -23,13 +24,23 @@ for c in "${concurrencies[@]}"; do
     python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
     sleep 0.1
   done
-  python3 "$here/serve_load.py" --port "$port" --model m --concurrency "$c" --num-requests 4 \
-    --input-len "$input_len" --output-len 4 --vocab "$vocab" --seed 99 >/dev/null  # warm-up
+  client() {  # SEED NUM OUTPUT_LEN: one JSON line with output_tok_s and requests_per_s
+    if [ "${CLIENT:-pareto}" = python ]; then
+      python3 "$here/serve_load.py" --port "$port" --model m --concurrency "$c" --num-requests "$2" \
+        --input-len "$input_len" --output-len "$3" --vocab "$vocab" --seed "$1"
+    else
+      "$pareto" --log-level warn bench serve --base-url "http://127.0.0.1:$port" --model m \
+        --tokenizer "$model" --max-concurrency "$c" --num-prompts "$2" --input-len "$input_len" \
+        --output-len "$3" --ignore-eos --seed "$1" --no-energy --result-file "$tmp/r.json" \
+        >/dev/null 2>"$tmp/client.err" || { cat "$tmp/client.err" >&2; exit 1; }
+      python3 -c "import json,sys; s=json.load(open(sys.argv[1]))['summary']; print(json.dumps({'output_tok_s': s['output_throughput'], 'requests_per_s': s['request_throughput']}))" "$tmp/r.json"
+    fi
+  }
+  client 99 4 4 >/dev/null  # warm-up
   # Alternate server and offline runs (the idle server sleeps) so drift hits both alike.
   : >"$tmp/server.jsonl"; : >"$tmp/offline.jsonl"
   for r in $(seq "$runs"); do
-    python3 "$here/serve_load.py" --port "$port" --model m --concurrency "$c" --num-requests "$n" \
-      --input-len "$input_len" --output-len "$output_len" --vocab "$vocab" --seed "$r" >>"$tmp/server.jsonl"
+    client "$r" "$n" "$output_len" >>"$tmp/server.jsonl"
     "$pareto" --log-level warn bench offline -m "$model" --num-prompts "$n" --input-len "$input_len" \
       --output-len "$output_len" --max-num-seqs "$c" --json 2>/dev/null >>"$tmp/offline.jsonl"
   done

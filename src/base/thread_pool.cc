@@ -113,18 +113,39 @@ ThreadPool::~ThreadPool() {
   for (auto& t : workers_) t.join();
 }
 
-void ThreadPool::run_share(int thread_idx) noexcept {
-  const int64_t num_grains = (job_n_ + job_grain_ - 1) / job_grain_;
-  const int64_t begin_grain = num_grains * thread_idx / num_threads_;
-  const int64_t end_grain = num_grains * (thread_idx + 1) / num_threads_;
-  const int64_t begin = std::min(job_n_, begin_grain * job_grain_);
-  const int64_t end = std::min(job_n_, end_grain * job_grain_);
-  if (begin >= end) return;
-  try {
-    (*job_)(begin, end, thread_idx);
-  } catch (...) {
-    std::lock_guard lock(error_mutex_);
-    if (!error_) error_ = std::current_exception();
+void ThreadPool::run_chunks(int thread_idx) noexcept {
+  for (;;) {
+    uint64_t word = claim_.load(std::memory_order_acquire);
+    int64_t chunk = 0, num_chunks = 0;
+    for (;;) {
+      num_chunks = static_cast<int64_t>((word >> 16) & 0xffff);
+      chunk = static_cast<int64_t>(word & 0xffff);
+      if (chunk >= num_chunks) return;
+      if (claim_.compare_exchange_weak(word, word + 1, std::memory_order_acq_rel,
+                                       std::memory_order_acquire))
+        break;
+    }
+    // The job stays current until this chunk is counted done: its fields are stable.
+    const auto* fn = job_.load(std::memory_order_relaxed);
+    const int64_t n = job_n_.load(std::memory_order_relaxed);
+    const int64_t grain = job_grain_.load(std::memory_order_relaxed);
+    const int64_t num_grains = (n + grain - 1) / grain;
+    const int64_t begin = std::min(n, num_grains * chunk / num_chunks * grain);
+    const int64_t end = std::min(n, num_grains * (chunk + 1) / num_chunks * grain);
+    if (begin < end) {
+      try {
+        (*fn)(begin, end, thread_idx);
+      } catch (...) {
+        std::lock_guard lock(error_mutex_);
+        if (!error_) error_ = std::current_exception();
+      }
+    }
+    // seq_cst: publishes the chunk's writes to the caller, and orders the sleeper check after.
+    if (chunks_done_.fetch_add(1, std::memory_order_seq_cst) + 1 == num_chunks &&
+        done_sleepers_.load(std::memory_order_seq_cst) > 0) {
+      { std::lock_guard lock(mutex_); }
+      done_cv_.notify_all();
+    }
   }
 }
 
@@ -136,28 +157,31 @@ void ThreadPool::parallel_for(int64_t n, const std::function<void(int64_t, int64
     fn(0, n, 0);
     return;
   }
-  job_ = &fn;
-  job_n_ = n;
-  job_grain_ = grain;
-  pending_.store(num_threads_ - 1, std::memory_order_relaxed);
+  const int64_t num_grains = (n + grain - 1) / grain;
+  const int64_t num_chunks = std::min<int64_t>(num_grains, kChunksPerThread * num_threads_);
+  job_.store(&fn, std::memory_order_relaxed);
+  job_n_.store(n, std::memory_order_relaxed);
+  job_grain_.store(grain, std::memory_order_relaxed);
+  chunks_done_.store(0, std::memory_order_relaxed);
+  const uint64_t serial = (claim_.load(std::memory_order_relaxed) >> 32) + 1;
+  claim_.store(serial << 32 | static_cast<uint64_t>(num_chunks) << 16, std::memory_order_release);
   // seq_cst (not just release) so that the sleeper check below cannot be ordered before it.
   generation_.fetch_add(1, std::memory_order_seq_cst);
   if (work_sleepers_.load(std::memory_order_seq_cst) > 0) {
     { std::lock_guard lock(mutex_); }
     work_cv_.notify_all();
   }
-  run_share(0);
-  wait_for_workers();
-  job_ = nullptr;
+  run_chunks(0);
+  wait_for_chunks(num_chunks);
   if (error_) {
     std::exception_ptr e = std::exchange(error_, nullptr);
     std::rethrow_exception(e);
   }
 }
 
-void ThreadPool::wait_for_workers() {
+void ThreadPool::wait_for_chunks(int64_t num_chunks) {
   // seq_cst loads (plain moves on x86) pair with the sleeper counters' Dekker-style hand-shake.
-  auto done = [this] { return pending_.load(std::memory_order_seq_cst) == 0; };
+  auto done = [&] { return chunks_done_.load(std::memory_order_seq_cst) == num_chunks; };
   if (spin_until(done)) return;
   std::unique_lock lock(mutex_);
   done_sleepers_.fetch_add(1, std::memory_order_seq_cst);
@@ -180,14 +204,7 @@ void ThreadPool::worker_loop(int thread_idx) {
     wait_for_job(seen);
     if (stop_.load(std::memory_order_acquire)) return;
     seen = generation_.load(std::memory_order_acquire);
-    run_share(thread_idx);
-    // Publishes this share's writes to the caller, who reads pending_ == 0; seq_cst so the
-    // sleeper check below cannot move before it.
-    if (pending_.fetch_sub(1, std::memory_order_seq_cst) == 1 &&
-        done_sleepers_.load(std::memory_order_seq_cst) > 0) {
-      { std::lock_guard lock(mutex_); }
-      done_cv_.notify_one();
-    }
+    run_chunks(thread_idx);
   }
 }
 

@@ -1,7 +1,11 @@
 // A fixed set of persistent worker threads that run one parallel loop at a time.
 // The calling thread takes part as worker 0, so ThreadPool(1) runs everything inline.
-// Work is split into contiguous ranges by index, so the same (n, num_threads) always gives the
-// same split: results that depend only on per-index work are identical for any thread count.
+// Work is split into contiguous, grain-aligned chunks by index — the same (n, grain,
+// num_threads) always gives the same chunks, so results that depend only on per-index work are
+// identical for any thread count — and threads claim chunks dynamically (kChunksPerThread per
+// thread): a thread the OS preempts (another process, the server's I/O) delays the loop only
+// by the chunk it holds, not by a fixed share the others must wait for. The caller waits for
+// the chunks, not for the workers: a worker that wakes late finds nothing left and goes back.
 //
 // Hand-off is lock-free on the fast path: the caller publishes a job by bumping an atomic
 // generation, workers spin on it for a bounded time (kSpinMicros) and only then go to sleep on
@@ -27,6 +31,9 @@ class ThreadPool {
   // between two ops of a forward pass, short enough that an idle pool stops burning CPU soon.
   // The environment variable PARETO_SPIN_US (0..1000000) overrides it; 0 sleeps at once.
   static constexpr int64_t kSpinMicros = 50;
+  // Chunks per thread of one parallel_for: enough to even out a preempted thread, few enough
+  // that claiming them (one atomic each) costs nothing next to the work.
+  static constexpr int64_t kChunksPerThread = 4;
 
   // num_threads <= 0 picks default_num_threads(); more than kMaxThreads throws pareto::Error.
   explicit ThreadPool(int num_threads = 0);
@@ -41,7 +48,9 @@ class ThreadPool {
   int num_threads() const { return num_threads_; }
 
   // Calls fn(begin, end, thread_idx) on disjoint ranges covering [0, n); blocks until all
-  // ranges are done. Ranges are aligned to `grain` items (except the last). Not reentrant: fn
+  // ranges are done. Ranges are aligned to `grain` items (except the last): with G grains and
+  // C = min(G, kChunksPerThread * num_threads) chunks, chunk c covers grains [G*c/C,
+  // G*(c+1)/C). Which thread runs which chunk is not fixed. Not reentrant: fn
   // must not call parallel_for on the same pool, and one pool serves one caller at a time.
   // If fn throws (on any thread), every other range still runs to completion and then the
   // first exception caught is rethrown to the caller; the pool stays usable.
@@ -57,26 +66,31 @@ class ThreadPool {
 
  private:
   void worker_loop(int thread_idx);
-  void run_share(int thread_idx) noexcept;
+  // Claims and runs chunks of whatever job is current until none is left.
+  void run_chunks(int thread_idx) noexcept;
   // Waits until generation_ != seen or stop_; spins first, then sleeps.
   void wait_for_job(uint64_t seen);
-  // Waits until pending_ == 0; spins first, then sleeps.
-  void wait_for_workers();
+  // Waits until every chunk of the current job is done; spins first, then sleeps.
+  void wait_for_chunks(int64_t num_chunks);
 
   int num_threads_;
   std::vector<int> cpus_;
   std::vector<std::thread> workers_;
 
-  // Job description: written by the caller before the release-store of generation_, read by
-  // workers after their acquire-load of it; not touched again until pending_ reaches 0.
-  const std::function<void(int64_t, int64_t, int)>* job_ = nullptr;
-  int64_t job_n_ = 0;
-  int64_t job_grain_ = 1;
+  // Job description: written by the caller before the release-store of claim_, read by a
+  // thread only after it claimed a chunk of that job (which keeps the job, and so these
+  // fields, alive until the chunk is done). Atomics because a late worker may read them while
+  // the caller writes the next job's; such a worker's claim then fails and it discards them.
+  std::atomic<const std::function<void(int64_t, int64_t, int)>*> job_{nullptr};
+  std::atomic<int64_t> job_n_{0};
+  std::atomic<int64_t> job_grain_{1};
 
-  // Hot atomics on their own cache lines: workers poll generation_ while finishing shares
-  // decrement pending_.
+  // Hot atomics on their own cache lines. claim_ packs (job serial << 32 | num_chunks << 16 |
+  // next chunk): one word, so a claim validates the job and the bound together, and a stale
+  // claim from an earlier job (same bound, same next) fails on the serial.
   alignas(64) std::atomic<uint64_t> generation_{0};
-  alignas(64) std::atomic<int> pending_{0};
+  alignas(64) std::atomic<uint64_t> claim_{0};
+  alignas(64) std::atomic<int64_t> chunks_done_{0};
   alignas(64) std::atomic<bool> stop_{false};
 
   // Slow path. A thread about to sleep registers in *_sleepers_ under mutex_ and re-checks its

@@ -44,8 +44,17 @@ TEST(ThreadPool, UsesAllThreadsAndSplitsDeterministically) {
       ranges->emplace(b, e, t);
     });
   }
-  EXPECT_EQ(first, second);
-  EXPECT_EQ(first.size(), 2u);
+  // The chunks are fixed (kChunksPerThread per thread); which thread takes which is not.
+  const auto ranges_of = [](const std::set<std::tuple<int64_t, int64_t, int>>& s) {
+    std::set<std::pair<int64_t, int64_t>> r;
+    for (const auto& [b, e, t] : s) {
+      EXPECT_TRUE(t == 0 || t == 1) << t;
+      r.emplace(b, e);
+    }
+    return r;
+  };
+  EXPECT_EQ(ranges_of(first), ranges_of(second));
+  EXPECT_EQ(ranges_of(first).size(), static_cast<size_t>(2 * ThreadPool::kChunksPerThread));
 }
 
 TEST(ThreadPool, ManyShortLoops) {
@@ -57,19 +66,22 @@ TEST(ThreadPool, ManyShortLoops) {
 }
 
 TEST(ThreadPool, SplitDependsOnlyOnSizeGrainAndThreadCount) {
-  // The documented split: grain-aligned contiguous ranges, thread t gets grains
-  // [G*t/T, G*(t+1)/T).
+  // The documented split: grain-aligned contiguous chunks, C = min(G, kChunksPerThread * T),
+  // chunk c covers grains [G*c/C, G*(c+1)/C).
   ThreadPool pool(3);
   std::mutex mu;
-  std::set<std::tuple<int64_t, int64_t, int>> ranges;
-  pool.parallel_for(
-      10,
-      [&](int64_t b, int64_t e, int t) {
-        std::lock_guard lock(mu);
-        ranges.emplace(b, e, t);
-      },
-      2);
-  const std::set<std::tuple<int64_t, int64_t, int>> want = {{0, 2, 0}, {2, 6, 1}, {6, 10, 2}};
+  std::set<std::pair<int64_t, int64_t>> ranges;
+  const auto record = [&](int64_t b, int64_t e, int) {
+    std::lock_guard lock(mu);
+    ranges.emplace(b, e);
+  };
+  pool.parallel_for(10, record, 2);  // 5 grains, 5 chunks
+  EXPECT_EQ(ranges,
+            (std::set<std::pair<int64_t, int64_t>>{{0, 2}, {2, 4}, {4, 6}, {6, 8}, {8, 10}}));
+  ranges.clear();
+  pool.parallel_for(30, record, 1);  // 30 grains, 12 chunks
+  std::set<std::pair<int64_t, int64_t>> want;
+  for (int64_t c = 0; c < 12; ++c) want.emplace(30 * c / 12, 30 * (c + 1) / 12);
   EXPECT_EQ(ranges, want);
 }
 
@@ -110,13 +122,13 @@ TEST(ThreadPool, ShutdownWithSleepingOrSpinningWorkers) {
   std::this_thread::sleep_for(std::chrono::microseconds(5 * ThreadPool::kSpinMicros));
 }  // destroyed while they sleep
 
-TEST(ThreadPool, ExceptionOnWorkerReachesCaller) {
+TEST(ThreadPool, ExceptionInAChunkReachesCaller) {
   ThreadPool pool(2);
   std::atomic<int> ran{0};
   EXPECT_THROW(pool.parallel_for(2,
-                                 [&](int64_t, int64_t, int t) {
+                                 [&](int64_t b, int64_t, int) {
                                    ran++;
-                                   if (t == 1) throw std::runtime_error("worker");
+                                   if (b == 1) throw std::runtime_error("second chunk");
                                  }),
                std::runtime_error);
   EXPECT_EQ(ran.load(), 2);  // the other range still ran
@@ -126,17 +138,17 @@ TEST(ThreadPool, ExceptionOnWorkerReachesCaller) {
   EXPECT_EQ(sum.load(), 100);
 }
 
-TEST(ThreadPool, ExceptionOnCallerWaitsForWorkers) {
+TEST(ThreadPool, ExceptionWaitsForTheOtherChunks) {
   ThreadPool pool(2);
   std::atomic<int> ran{0};
   EXPECT_THROW(pool.parallel_for(2,
-                                 [&](int64_t, int64_t, int t) {
-                                   if (t == 0) throw Error("caller");
+                                 [&](int64_t b, int64_t, int) {
+                                   if (b == 0) throw Error("first chunk");
                                    std::this_thread::sleep_for(std::chrono::milliseconds(1));
                                    ran++;
                                  }),
                Error);
-  EXPECT_EQ(ran.load(), 1);  // parallel_for returned only after the worker finished
+  EXPECT_EQ(ran.load(), 1);  // parallel_for returned only after the other chunk finished
 }
 
 TEST(ThreadPool, ExceptionInlineWithOneThread) {
