@@ -33,10 +33,10 @@ enum class DType : uint32_t {
 };
 
 struct DTypeTraits {
-  std::string_view name;   // "f32", "q4_k", ...
-  int64_t block_elems;     // elements per block (1 for plain types)
-  size_t block_bytes;      // bytes per block
-  bool supported;          // Pareto can dequantize / compute with it
+  std::string_view name;  // "f32", "q4_k", ...
+  int64_t block_elems;    // elements per block (1 for plain types)
+  size_t block_bytes;     // bytes per block
+  bool supported;         // Pareto can dequantize / compute with it
 };
 
 // Traits of a type, or nullopt when the value is not a known ggml type.

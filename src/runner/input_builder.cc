@@ -30,8 +30,7 @@ void build_inputs(const SchedulerOutput& output, int64_t block_size, BatchInputs
       inputs.token_ids.push_back(s.token_ids[static_cast<size_t>(t)]);
       inputs.positions.push_back(static_cast<int32_t>(pos));
       inputs.slot_mapping.push_back(
-          static_cast<int64_t>(s.block_table[static_cast<size_t>(pos / block_size)]) *
-              block_size +
+          static_cast<int64_t>(s.block_table[static_cast<size_t>(pos / block_size)]) * block_size +
           pos % block_size);
     }
     inputs.slices.push_back({n, s.start_pos, s.block_table.data(), s.sample});

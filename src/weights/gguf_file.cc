@@ -9,8 +9,8 @@
 namespace pareto {
 namespace {
 
-constexpr int kMaxArrayDepth = 8;       // real files nest at most 1 deep
-constexpr uint32_t kMaxDims = 4;        // GGML_MAX_DIMS
+constexpr int kMaxArrayDepth = 8;  // real files nest at most 1 deep
+constexpr uint32_t kMaxDims = 4;   // GGML_MAX_DIMS
 constexpr uint64_t kMaxKeyLength = 65536;
 
 // Bounds-checked little-endian reader over the file bytes. Every read checks the remaining
@@ -65,36 +65,53 @@ uint64_t min_encoded_size(GgufType t) {
   switch (t) {
     case GgufType::UINT8:
     case GgufType::INT8:
-    case GgufType::BOOL: return 1;
+    case GgufType::BOOL:
+      return 1;
     case GgufType::UINT16:
-    case GgufType::INT16: return 2;
+    case GgufType::INT16:
+      return 2;
     case GgufType::UINT32:
     case GgufType::INT32:
-    case GgufType::FLOAT32: return 4;
-    case GgufType::STRING: return 8;
-    case GgufType::ARRAY: return 12;
-    default: return 8;
+    case GgufType::FLOAT32:
+      return 4;
+    case GgufType::STRING:
+      return 8;
+    case GgufType::ARRAY:
+      return 12;
+    default:
+      return 8;
   }
 }
 
 GgufValue read_value(Reader& r, GgufType type, int depth) {
   switch (type) {
-    case GgufType::UINT8: return GgufValue::from_uint(type, r.read<uint8_t>("u8 value"));
-    case GgufType::INT8: return GgufValue::from_int(type, r.read<int8_t>("i8 value"));
-    case GgufType::UINT16: return GgufValue::from_uint(type, r.read<uint16_t>("u16 value"));
-    case GgufType::INT16: return GgufValue::from_int(type, r.read<int16_t>("i16 value"));
-    case GgufType::UINT32: return GgufValue::from_uint(type, r.read<uint32_t>("u32 value"));
-    case GgufType::INT32: return GgufValue::from_int(type, r.read<int32_t>("i32 value"));
-    case GgufType::UINT64: return GgufValue::from_uint(type, r.read<uint64_t>("u64 value"));
-    case GgufType::INT64: return GgufValue::from_int(type, r.read<int64_t>("i64 value"));
-    case GgufType::FLOAT32: return GgufValue::from_float(type, r.read<float>("f32 value"));
-    case GgufType::FLOAT64: return GgufValue::from_float(type, r.read<double>("f64 value"));
+    case GgufType::UINT8:
+      return GgufValue::from_uint(type, r.read<uint8_t>("u8 value"));
+    case GgufType::INT8:
+      return GgufValue::from_int(type, r.read<int8_t>("i8 value"));
+    case GgufType::UINT16:
+      return GgufValue::from_uint(type, r.read<uint16_t>("u16 value"));
+    case GgufType::INT16:
+      return GgufValue::from_int(type, r.read<int16_t>("i16 value"));
+    case GgufType::UINT32:
+      return GgufValue::from_uint(type, r.read<uint32_t>("u32 value"));
+    case GgufType::INT32:
+      return GgufValue::from_int(type, r.read<int32_t>("i32 value"));
+    case GgufType::UINT64:
+      return GgufValue::from_uint(type, r.read<uint64_t>("u64 value"));
+    case GgufType::INT64:
+      return GgufValue::from_int(type, r.read<int64_t>("i64 value"));
+    case GgufType::FLOAT32:
+      return GgufValue::from_float(type, r.read<float>("f32 value"));
+    case GgufType::FLOAT64:
+      return GgufValue::from_float(type, r.read<double>("f64 value"));
     case GgufType::BOOL: {
       const uint8_t b = r.read<uint8_t>("bool value");
       if (b > 1) r.error(fmt::format("invalid bool value {}", b));
       return GgufValue::from_bool(b != 0);
     }
-    case GgufType::STRING: return GgufValue::from_string(r.read_string("string value"));
+    case GgufType::STRING:
+      return GgufValue::from_string(r.read_string("string value"));
     case GgufType::ARRAY: {
       if (depth >= kMaxArrayDepth) r.error("arrays nested too deeply");
       const uint32_t raw_elem = r.read<uint32_t>("array element type");
@@ -160,7 +177,8 @@ void GgufFile::parse_contents() {
   if (num_kv > r.remaining() / 13)
     r.error(fmt::format("metadata count {} is impossible for a file of {} bytes", num_kv, size_));
   if (num_tensors > r.remaining() / 32)
-    r.error(fmt::format("tensor count {} is impossible for a file of {} bytes", num_tensors, size_));
+    r.error(
+        fmt::format("tensor count {} is impossible for a file of {} bytes", num_tensors, size_));
 
   metadata_.reserve(num_kv);
   for (uint64_t i = 0; i < num_kv; ++i) {
@@ -201,8 +219,8 @@ void GgufFile::parse_contents() {
       r.error(fmt::format("tensor {} has an invalid name length {}", i, t.name.size()));
     const uint32_t n_dims = r.read<uint32_t>("tensor dimension count");
     if (n_dims == 0 || n_dims > kMaxDims)
-      r.error(fmt::format("tensor '{}' has {} dimensions (1 to {} allowed)", t.name, n_dims,
-                          kMaxDims));
+      r.error(
+          fmt::format("tensor '{}' has {} dimensions (1 to {} allowed)", t.name, n_dims, kMaxDims));
     int64_t num_elements = 1;
     for (uint32_t d = 0; d < n_dims; ++d) {
       const uint64_t dim = r.read<uint64_t>("tensor dimension");
@@ -227,8 +245,8 @@ void GgufFile::parse_contents() {
     t.num_bytes = num_blocks * tr->block_bytes;
     t.offset = r.read<uint64_t>("tensor offset");
     if (t.offset % alignment_ != 0)
-      r.error(fmt::format("tensor '{}' offset {} is not aligned to {}", t.name, t.offset,
-                          alignment_));
+      r.error(
+          fmt::format("tensor '{}' offset {} is not aligned to {}", t.name, t.offset, alignment_));
     if (tensor_index_.count(t.name)) r.error(fmt::format("duplicate tensor name '{}'", t.name));
     tensor_index_.emplace(t.name, tensors_.size());
     tensors_.push_back(std::move(t));
@@ -244,9 +262,10 @@ void GgufFile::parse_contents() {
   for (auto& t : tensors_) {
     const uint64_t avail = size_ - std::min<uint64_t>(size_, data_offset_);
     if (t.offset > avail || t.num_bytes > avail - t.offset)
-      fail("{}: tensor '{}' ({} bytes at offset {} of the data section) lies outside the file "
-           "({} bytes of data): the file is truncated or corrupt",
-           name_, t.name, t.num_bytes, t.offset, avail);
+      fail(
+          "{}: tensor '{}' ({} bytes at offset {} of the data section) lies outside the file "
+          "({} bytes of data): the file is truncated or corrupt",
+          name_, t.name, t.num_bytes, t.offset, avail);
     t.data = data_ + data_offset_ + t.offset;
     by_offset.push_back(&t);
   }

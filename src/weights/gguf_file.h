@@ -24,8 +24,8 @@ struct GgufTensorInfo {
   // matrix that is [in_features, out_features].
   std::vector<int64_t> shape;
   DType type = DType::F32;
-  uint64_t offset = 0;       // from the start of the data section
-  uint64_t num_bytes = 0;    // size of the data
+  uint64_t offset = 0;            // from the start of the data section
+  uint64_t num_bytes = 0;         // size of the data
   const uint8_t* data = nullptr;  // points into the mapping
 
   int64_t num_elements() const;

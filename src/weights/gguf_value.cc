@@ -10,24 +10,39 @@ namespace pareto {
 
 std::string_view gguf_type_name(GgufType t) {
   switch (t) {
-    case GgufType::UINT8: return "u8";
-    case GgufType::INT8: return "i8";
-    case GgufType::UINT16: return "u16";
-    case GgufType::INT16: return "i16";
-    case GgufType::UINT32: return "u32";
-    case GgufType::INT32: return "i32";
-    case GgufType::FLOAT32: return "f32";
-    case GgufType::BOOL: return "bool";
-    case GgufType::STRING: return "str";
-    case GgufType::ARRAY: return "arr";
-    case GgufType::UINT64: return "u64";
-    case GgufType::INT64: return "i64";
-    case GgufType::FLOAT64: return "f64";
+    case GgufType::UINT8:
+      return "u8";
+    case GgufType::INT8:
+      return "i8";
+    case GgufType::UINT16:
+      return "u16";
+    case GgufType::INT16:
+      return "i16";
+    case GgufType::UINT32:
+      return "u32";
+    case GgufType::INT32:
+      return "i32";
+    case GgufType::FLOAT32:
+      return "f32";
+    case GgufType::BOOL:
+      return "bool";
+    case GgufType::STRING:
+      return "str";
+    case GgufType::ARRAY:
+      return "arr";
+    case GgufType::UINT64:
+      return "u64";
+    case GgufType::INT64:
+      return "i64";
+    case GgufType::FLOAT64:
+      return "f64";
   }
   return "?";
 }
 
-bool gguf_type_is_valid(uint32_t raw) { return raw <= static_cast<uint32_t>(GgufType::FLOAT64); }
+bool gguf_type_is_valid(uint32_t raw) {
+  return raw <= static_cast<uint32_t>(GgufType::FLOAT64);
+}
 
 GgufValue GgufValue::from_uint(GgufType t, uint64_t v) {
   GgufValue r;
@@ -82,7 +97,9 @@ static bool is_signed(GgufType t) {
          t == GgufType::INT64;
 }
 
-bool GgufValue::is_integer() const { return is_unsigned(type_) || is_signed(type_); }
+bool GgufValue::is_integer() const {
+  return is_unsigned(type_) || is_signed(type_);
+}
 
 int64_t GgufValue::as_int() const {
   if (is_signed(type_)) return i_;
@@ -154,12 +171,18 @@ std::string GgufValue::to_display_string(size_t max_elems) const {
       std::string s = s_.size() > 80 ? s_.substr(0, 77) + "..." : s_;
       std::string escaped;
       for (char c : s) {
-        if (c == '\n') escaped += "\\n";
-        else if (c == '\t') escaped += "\\t";
-        else if (c == '"') escaped += "\\\"";
-        else if (c == '\\') escaped += "\\\\";
-        else if (static_cast<unsigned char>(c) < 0x20) escaped += fmt::format("\\x{:02x}", c);
-        else escaped += c;
+        if (c == '\n')
+          escaped += "\\n";
+        else if (c == '\t')
+          escaped += "\\t";
+        else if (c == '"')
+          escaped += "\\\"";
+        else if (c == '\\')
+          escaped += "\\\\";
+        else if (static_cast<unsigned char>(c) < 0x20)
+          escaped += fmt::format("\\x{:02x}", c);
+        else
+          escaped += c;
       }
       return "\"" + escaped + "\"";
     }
@@ -172,12 +195,16 @@ std::string GgufValue::to_display_string(size_t max_elems) const {
       if (arr_.size() > max_elems) out += ", ...";
       return out + "]";
     }
-    case GgufType::BOOL: return u_ ? "true" : "false";
+    case GgufType::BOOL:
+      return u_ ? "true" : "false";
     // Formatting an f32 through double would print its binary expansion (1e-5 as
     // 9.999999747378752e-06); the shortest float representation is what the file's author wrote.
-    case GgufType::FLOAT32: return fmt::format("{}", static_cast<float>(f_));
-    case GgufType::FLOAT64: return fmt::format("{}", f_);
-    default: return is_signed(type_) ? fmt::format("{}", i_) : fmt::format("{}", u_);
+    case GgufType::FLOAT32:
+      return fmt::format("{}", static_cast<float>(f_));
+    case GgufType::FLOAT64:
+      return fmt::format("{}", f_);
+    default:
+      return is_signed(type_) ? fmt::format("{}", i_) : fmt::format("{}", u_);
   }
 }
 
