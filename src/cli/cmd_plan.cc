@@ -206,10 +206,20 @@ int run_validate(const PlanOptions& o, const bench::ModelShape& m, const bench::
     bench::PlanInputs in;
     in.context_len = input_len;
     in.output_len = output_len;
+    // The model predicts U closed-loop users; an open-loop point (a request rate, no
+    // concurrency cap) has no U and is skipped. A sweep of an existing server (--base-url)
+    // does not know its max-num-seqs: memory decides, as with --max-num-seqs 0.
+    if (p.contains("concurrency") && p["concurrency"].is_null()) {
+      if (table) fmt::print("points[{}]: skipped (open loop, no concurrency)\n", i);
+      continue;
+    }
     in.users = static_cast<int64_t>(sweep_number(p, "concurrency", pw));
-    in.max_num_seqs = static_cast<int64_t>(sweep_number(p, "max_num_seqs", pw));
-    in.replicas =
-        p.contains("replicas") ? static_cast<int64_t>(sweep_number(p, "replicas", pw)) : 1;
+    in.max_num_seqs = p.contains("max_num_seqs") && p["max_num_seqs"].is_null()
+                          ? 0
+                          : static_cast<int64_t>(sweep_number(p, "max_num_seqs", pw));
+    in.replicas = p.contains("replicas") && !p["replicas"].is_null()
+                      ? static_cast<int64_t>(sweep_number(p, "replicas", pw))
+                      : 1;
     in.prefill_token_budget = o.max_num_batched_tokens;
     const bench::PlanResult r = bench::plan(m, hw, in);
     const double meas[3] = {sweep_number(med, "output_throughput", pw),
