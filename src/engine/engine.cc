@@ -97,6 +97,7 @@ std::shared_ptr<RequestStream> Engine::add_request(GenerationRequest request) {
       out.request_id = id;
       out.finished = true;
       out.error = "the engine is shutting down";
+      out.error_kind = RequestErrorKind::kUnavailable;
       stream->push(std::move(out));
       return stream;
     }
@@ -180,6 +181,7 @@ void Engine::loop() {
         out.request_id = id;
         out.finished = true;
         out.error = e.what();
+        out.error_kind = RequestErrorKind::kInternal;
         std::lock_guard lock(mutex_);
         auto it = streams_.find(id);
         if (it != streams_.end()) {
@@ -213,7 +215,10 @@ void Engine::loop() {
       }
       for (int64_t id : open) core_->abort_request(id);
       outputs = core_->step();
-      for (auto& out : outputs) out.error = std::string("engine error: ") + e.what();
+      for (auto& out : outputs) {
+        out.error = std::string("engine error: ") + e.what();
+        out.error_kind = RequestErrorKind::kInternal;
+      }
     }
     {
       std::lock_guard lock(mutex_);

@@ -41,11 +41,19 @@ struct CompletionDelta {
   std::variant<std::monostate, std::string, int32_t> stop_reason;
 };
 
+// Why a request failed, for callers that map failures to statuses (the server: 400, 503, 500).
+enum class RequestErrorKind {
+  kInvalidRequest,  // the request can never run: empty or too long prompt, bad parameters
+  kUnavailable,     // the engine is shutting down: retry elsewhere or later
+  kInternal,        // the engine failed (a step threw): not the request's fault
+};
+
 struct RequestOutput {
   int64_t request_id = 0;
   std::vector<CompletionDelta> completions;  // only completions that changed
   bool finished = false;                     // all n completions are done: the last output
   std::optional<std::string> error;          // rejected (e.g. prompt too long); finished too
+  RequestErrorKind error_kind = RequestErrorKind::kInvalidRequest;  // meaningful with error
   int64_t num_prompt_tokens = 0;
   int64_t num_cached_tokens = 0;  // prompt tokens found in the prefix cache (first admission)
 };

@@ -139,12 +139,19 @@ void CompletionSession::handle(size_t prompt_idx, RequestOutput& out) {
   }
   if (out.error) {
     if (!error_) {
-      // The engine refused it (e.g. longer than the whole KV cache) or is shutting down.
-      const bool shutting_down = out.error->find("shutting down") != std::string::npos;
-      error_ = shutting_down
-                   ? ApiError(503, *out.error, "server_error")
-                   : invalid_request(*out.error,
-                                     request_.kind == ApiKind::kChat ? "messages" : "prompt");
+      // The engine refused it (e.g. longer than the whole KV cache), is shutting down, or failed.
+      switch (out.error_kind) {
+        case RequestErrorKind::kUnavailable:
+          error_ = ApiError(503, *out.error, "server_error");
+          break;
+        case RequestErrorKind::kInternal:
+          error_ = ApiError(500, *out.error, "server_error");
+          break;
+        case RequestErrorKind::kInvalidRequest:
+          error_ =
+              invalid_request(*out.error, request_.kind == ApiKind::kChat ? "messages" : "prompt");
+          break;
+      }
     }
     abort_all();  // one failed prompt fails the whole request
     return;

@@ -78,6 +78,7 @@ TEST(Engine, AbortEndsTheStreamAndShutdownEndsTheRest) {
     auto out = bad->next();
     ASSERT_TRUE(out);
     EXPECT_TRUE(out->error);
+    EXPECT_EQ(out->error_kind, RequestErrorKind::kInvalidRequest);
     EXPECT_TRUE(out->finished);
 
     left_running = engine.add_request(endless);

@@ -279,7 +279,9 @@ TEST_F(ApiServerTest, DroppedStreamsFreeTheirBlocksAndOthersAreUnaffected) {
     conns.back()->send_request("POST", "/v1/completions",
                                json{{"model", "stories"},
                                     {"prompt", prompts[static_cast<size_t>(i)]},
-                                    {"max_tokens", 24},
+                                    // The dropped (even) ones are long, so none can finish
+                                    // before the server sees its client go.
+                                    {"max_tokens", i % 2 == 0 ? 1000 : 24},
                                     {"temperature", 0},
                                     {"ignore_eos", true},
                                     {"stream", true}}
