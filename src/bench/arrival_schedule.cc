@@ -1,6 +1,7 @@
 #include "bench/arrival_schedule.h"
 
 #include <cmath>
+#include <limits>
 #include <random>
 
 #include "base/error.h"
@@ -27,6 +28,22 @@ std::vector<double> arrival_times(int64_t n, double request_rate, double burstin
     time = t;
   }
   return times;
+}
+
+double parse_request_rate(const std::string& text) {
+  if (text == "inf" || text == "Inf" || text == "infinity")
+    return std::numeric_limits<double>::infinity();
+  size_t used = 0;
+  double v = 0;
+  try {
+    v = std::stod(text, &used);
+  } catch (const std::exception&) {
+    used = 0;
+  }
+  if (used != text.size() || !(v > 0))
+    fail("--request-rate must be a positive number of requests per second or 'inf', got '{}'",
+         text);
+  return v;
 }
 
 }  // namespace pareto::bench

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 namespace pareto::bench {
@@ -12,5 +13,9 @@ namespace pareto::bench {
 // is sent after one gap, as in vLLM. Deterministic for a seed. rate <= 0 or NaN, or burstiness
 // <= 0 -> pareto::Error.
 std::vector<double> arrival_times(int64_t n, double request_rate, double burstiness, uint64_t seed);
+
+// A --request-rate value: "inf" (also "Inf", "infinity") or a positive number of requests
+// per second; anything else throws pareto::Error naming the flag and the value.
+double parse_request_rate(const std::string& text);
 
 }  // namespace pareto::bench

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "bench/arrival_schedule.h"
 #include "bench/bench_dataset.h"
 #include "bench/serve_benchmark.h"
 #include "cli/bench_command.h"
@@ -38,23 +39,6 @@ struct ServeBenchOptions {
   bool no_metrics = false;
   bool output_len_given = false;
 };
-
-double parse_rate(const std::string& s) {
-  if (s == "inf" || s == "Inf" || s == "infinity") return std::numeric_limits<double>::infinity();
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != s.size() || !(v > 0))
-    fail(
-        "--request-rate must be a positive number of requests per second or "
-        "'inf', got '{}'",
-        s);
-  return v;
-}
 
 // CSV: the run's identifying settings, then every summary key in to_json order.
 std::string csv_field(const json& v) {
@@ -158,7 +142,7 @@ void print_summary(const ServeBenchOptions& o, const bench::ServeBenchmarkResult
 }
 
 int run_bench_serve(ServeBenchOptions& o) {
-  o.run.request_rate = parse_rate(o.request_rate);
+  o.run.request_rate = bench::parse_request_rate(o.request_rate);
   if (o.run.endpoint != "completions" && o.run.endpoint != "chat")
     fail("--endpoint must be completions or chat, got '{}'", o.run.endpoint);
   if (o.run.burstiness <= 0) fail("--burstiness must be > 0, got {}", o.run.burstiness);

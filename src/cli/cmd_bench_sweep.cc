@@ -13,6 +13,7 @@
 
 #include "base/error.h"
 #include "base/thread_pool.h"
+#include "bench/arrival_schedule.h"
 #include "bench/sweep.h"
 #include "bench/sweep_report.h"
 #include "cli/bench_command.h"
@@ -36,20 +37,6 @@ struct SweepCliOptions {
   CLI::Option* replicas_opt = nullptr;
   CLI::Option* output_len_opt = nullptr;
 };
-
-double parse_rate(const std::string& s) {
-  if (s == "inf" || s == "Inf" || s == "infinity") return std::numeric_limits<double>::infinity();
-  size_t used = 0;
-  double v = 0;
-  try {
-    v = std::stod(s, &used);
-  } catch (const std::exception&) {
-    used = 0;
-  }
-  if (used != s.size() || !(v > 0))
-    fail("--request-rate values must be positive requests per second or 'inf', got '{}'", s);
-  return v;
-}
 
 std::vector<std::string> split_words(const std::string& s) {
   std::vector<std::string> words;
@@ -117,7 +104,8 @@ int run_sweep_command(SweepCliOptions& o) {
         o.threads > 0 ? o.threads : static_cast<int64_t>(ThreadPool::default_num_threads());
   }
   s.grid.concurrency = o.concurrency;
-  for (const std::string& r : o.request_rates) s.grid.request_rates.push_back(parse_rate(r));
+  for (const std::string& r : o.request_rates)
+    s.grid.request_rates.push_back(bench::parse_request_rate(r));
   if (s.grid.concurrency.empty() && s.grid.request_rates.empty())
     s.grid.concurrency = {1, 4, 16, 64};
   s.server_args = split_words(o.server_args);

@@ -73,3 +73,17 @@ TEST(ArrivalSchedule, RejectsBadParameters) {
 
 }  // namespace
 }  // namespace pareto::bench
+
+namespace pareto::bench {
+namespace {
+
+TEST(ParseRequestRate, InfOrAPositiveNumber) {
+  EXPECT_EQ(parse_request_rate("inf"), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(parse_request_rate("infinity"), std::numeric_limits<double>::infinity());
+  EXPECT_EQ(parse_request_rate("2.5"), 2.5);
+  for (const char* bad : {"0", "-1", "", "2x", "fast", "nan"})
+    EXPECT_THROW(parse_request_rate(bad), Error) << bad;
+}
+
+}  // namespace
+}  // namespace pareto::bench
