@@ -4,6 +4,7 @@
 # row, and clear failures for a bad dataset file and an unreachable server.
 set -euo pipefail
 pareto="$1"; src="$2"
+source "$src/tests/support/serve_helpers.bash"
 model="$src/models/stories260K.gguf"
 tmp=$(mktemp -d)
 server_pid=""
@@ -13,14 +14,7 @@ trap cleanup EXIT
 "$pareto" serve -m "$model" --port 0 --served-model-name stories --kv-cache-memory 64MiB \
   >"$tmp/server.log" 2>&1 &
 server_pid=$!
-port=""
-for _ in $(seq 1 600); do
-  port=$(sed -n 's|.*on http://127.0.0.1:\([0-9]*\) .*|\1|p' "$tmp/server.log" | head -1)
-  [ -n "$port" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { echo "server died:"; cat "$tmp/server.log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "server did not start:"; cat "$tmp/server.log"; exit 1; }
+port=$(server_port "$tmp/server.log" "$server_pid")
 url="http://127.0.0.1:$port"
 
 # --model left out: the first id of GET /v1/models ("stories") is used.

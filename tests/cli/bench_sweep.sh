@@ -4,6 +4,7 @@
 # against an existing server, clear errors, and no server process left behind.
 set -euo pipefail
 pareto="$1"; src="$2"
+source "$src/tests/support/serve_helpers.bash"
 model="$src/models/stories260K.gguf"
 tmp=$(mktemp -d)
 tag="sweeptest-$$"   # in every server's command line, to find strays
@@ -96,14 +97,7 @@ grep -q "median time per output token (ms)" "$tmp/replot-tpot/throughput_vs_late
 "$pareto" serve -m "$model" --port 0 --served-model-name "$tag" --kv-cache-memory 16MiB \
   >"$tmp/server.log" 2>&1 &
 server_pid=$!
-port=""
-for _ in $(seq 1 600); do
-  port=$(sed -n 's|.*on http://127.0.0.1:\([0-9]*\) .*|\1|p' "$tmp/server.log" | head -1)
-  [ -n "$port" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { echo "server died:"; cat "$tmp/server.log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "server did not start"; cat "$tmp/server.log"; exit 1; }
+port=$(server_port "$tmp/server.log" "$server_pid")
 "$pareto" bench sweep --base-url "http://127.0.0.1:$port" --tokenizer "$model" --concurrency 2 \
   --request-rate 50,inf --runs 1 --num-prompts 16 --input-len 16 --output-len 8 -o "$tmp/ext" \
   >/dev/null 2>"$tmp/ext.txt" || { echo "sweep --base-url failed:"; cat "$tmp/ext.txt"; exit 1; }

@@ -3,6 +3,7 @@
 # on /metrics, and a graceful SIGINT (an in-flight stream finishes, exit code 0).
 set -euo pipefail
 pareto="$1"; src="$2"
+source "$src/tests/support/serve_helpers.bash"
 model="$src/models/stories260K.gguf"
 js="$src/tests/server/js"
 tmp=$(mktemp -d)
@@ -17,14 +18,7 @@ command -v promtool >/dev/null || { echo "promtool is required (Debian package p
 "$pareto" serve -m "$model" --port 0 --served-model-name stories --api-key test-key \
   --kv-cache-memory 64MiB --shutdown-timeout 60 >"$tmp/server.log" 2>&1 &
 server_pid=$!
-port=""
-for _ in $(seq 1 600); do
-  port=$(sed -n 's|.*on http://127.0.0.1:\([0-9]*\) .*|\1|p' "$tmp/server.log" | head -1)
-  [ -n "$port" ] && break
-  kill -0 "$server_pid" 2>/dev/null || { echo "server died:"; cat "$tmp/server.log"; exit 1; }
-  sleep 0.1
-done
-[ -n "$port" ] || { echo "server did not start:"; cat "$tmp/server.log"; exit 1; }
+port=$(server_port "$tmp/server.log" "$server_pid")
 grep -q "try: curl" "$tmp/server.log" || { echo "no curl hint in the log"; exit 1; }
 
 PARETO_URL="http://127.0.0.1:$port/v1" PARETO_MODEL=stories PARETO_API_KEY=test-key \
