@@ -229,7 +229,7 @@ void ApiServer::handle_completion(HttpRequest&& req, std::shared_ptr<Responder> 
       ~Done() { --n; }
     } done{live_work_};
     try {
-      const json j = parse_json_body(*body);
+      const nlohmann::ordered_json j = parse_json_body(*body);
       ApiRequest api = kind == ApiKind::kChat ? parse_chat_request(j, parser_ctx_)
                                               : parse_completion_request(j, parser_ctx_);
       const auto n = static_cast<int64_t>(api.prompts.size());
@@ -266,7 +266,7 @@ HttpResponse ApiServer::models() const {
 }
 
 HttpResponse ApiServer::tokenize(const HttpRequest& req) const {
-  const json j = parse_json_body(req.body);
+  const nlohmann::ordered_json j = parse_json_body(req.body);
   const Tokenizer& tok = engine_.tokenizer();
   std::vector<int32_t> ids;
   if (j.contains("messages")) {
@@ -290,13 +290,13 @@ HttpResponse ApiServer::tokenize(const HttpRequest& req) const {
 }
 
 HttpResponse ApiServer::detokenize(const HttpRequest& req) const {
-  const json j = parse_json_body(req.body);
+  const nlohmann::ordered_json j = parse_json_body(req.body);
   auto it = j.find("tokens");
   if (it == j.end() || !it->is_array())
     throw invalid_request("'tokens' (an array of token ids) is required", "tokens");
   const Tokenizer& tok = engine_.tokenizer();
   std::vector<int32_t> ids;
-  for (const json& t : *it) {
+  for (const auto& t : *it) {
     if (!t.is_number_integer() || t.get<int64_t>() < 0 || t.get<int64_t>() >= tok.vocab_size())
       throw invalid_request("'tokens' must hold token ids inside the vocabulary", "tokens",
                             "invalid_value");

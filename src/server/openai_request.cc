@@ -6,13 +6,16 @@
 #include <limits>
 #include <optional>
 
+#include "server/ordered_json_parse.h"
 #include "tokenizer/chat_template/chat_template.h"
 #include "tokenizer/tokenizer.h"
 
 namespace pareto::server {
 namespace {
 
-using nlohmann::json;
+// Ordered: messages, tools and chat_template_kwargs go to the chat template as the client wrote
+// them.
+using json = nlohmann::ordered_json;
 
 const char* json_type_name(const json& v) {
   switch (v.type()) {
@@ -335,11 +338,10 @@ json normalize_messages(const json& body) {
 }  // namespace
 
 json parse_json_body(const std::string& body) {
-  json j = json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded())
-    throw invalid_request("the request body is not valid JSON", std::nullopt, "invalid_json");
-  if (!j.is_object()) throw invalid_request("the request body must be a JSON object");
-  return j;
+  std::optional<json> j = parse_ordered_json(body);
+  if (!j) throw invalid_request("the request body is not valid JSON", std::nullopt, "invalid_json");
+  if (!j->is_object()) throw invalid_request("the request body must be a JSON object");
+  return std::move(*j);
 }
 
 ApiRequest parse_completion_request(const json& body, const RequestParserContext& ctx) {
@@ -408,14 +410,16 @@ std::string render_chat_prompt(const json& body, const RequestParserContext& ctx
   if (auto agp = get_bool(body, "add_generation_prompt")) in.add_generation_prompt = *agp;
   in.bos_token = ctx.bos_token;
   in.eos_token = ctx.eos_token;
-  // As Hugging Face renders: tools and documents are None when the request has none.
-  in.extra["tools"] = nullptr;
-  in.extra["documents"] = nullptr;
-  if (const json* tools = member(body, "tools")) in.extra["tools"] = *tools;
+  // chat_template_kwargs win over tools and documents, as in vLLM. Built without a lookup per
+  // kwarg: ordered_json finds keys by a linear scan, and a client may send very many.
   if (const json* kw = member(body, "chat_template_kwargs")) {
     if (!kw->is_object()) throw wrong_type("chat_template_kwargs", "an object", *kw);
-    for (auto it = kw->begin(); it != kw->end(); ++it) in.extra[it.key()] = it.value();
+    in.extra = *kw;
   }
+  // As Hugging Face renders: tools and documents are None when the request has none.
+  const json* tools = member(body, "tools");
+  if (!in.extra.contains("tools")) in.extra["tools"] = tools ? *tools : json(nullptr);
+  if (!in.extra.contains("documents")) in.extra["documents"] = nullptr;
   try {
     return ctx.chat_template->render(in);
   } catch (const ChatTemplateError& e) {

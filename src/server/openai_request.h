@@ -47,17 +47,22 @@ struct RequestParserContext {
   int32_t max_logprobs = 20;
 };
 
+// Bodies are ordered_json: the chat template prints messages and tools with tojson, which keeps
+// the client's key order (json.dumps without sort_keys).
+
 // Throws ApiError (400) naming the parameter on malformed bodies and out-of-range values.
-ApiRequest parse_completion_request(const nlohmann::json& body, const RequestParserContext& ctx);
-ApiRequest parse_chat_request(const nlohmann::json& body, const RequestParserContext& ctx);
+ApiRequest parse_completion_request(const nlohmann::ordered_json& body,
+                                    const RequestParserContext& ctx);
+ApiRequest parse_chat_request(const nlohmann::ordered_json& body, const RequestParserContext& ctx);
 
 // Renders chat messages to the prompt text. Throws ApiError.
-std::string render_chat_prompt(const nlohmann::json& body, const RequestParserContext& ctx);
+std::string render_chat_prompt(const nlohmann::ordered_json& body, const RequestParserContext& ctx);
 // The rendered chat prompt's token ids, as chat completions and /tokenize use them.
-std::vector<int32_t> tokenize_chat_prompt(const nlohmann::json& body,
+std::vector<int32_t> tokenize_chat_prompt(const nlohmann::ordered_json& body,
                                           const RequestParserContext& ctx);
 
-// Parses a request body; throws ApiError 400 when it is not a JSON object.
-nlohmann::json parse_json_body(const std::string& body);
+// Parses a request body (in linear time, keys in the client's order); throws ApiError 400 when
+// it is not a JSON object.
+nlohmann::ordered_json parse_json_body(const std::string& body);
 
 }  // namespace pareto::server

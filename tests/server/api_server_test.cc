@@ -342,6 +342,38 @@ TEST_F(ApiServerTest, TokenizeDetokenizeAndLogprobs) {
   }
 }
 
+// Over HTTP, with the template given as the server's override: messages and tools reach it in
+// the client's key order, not sorted. The prompt is checked through /tokenize: the chat body's
+// tokens must be those of the text it should render to (and not those of the sorted text).
+TEST_F(ApiServerTest, ChatTemplateSeesTheClientsKeyOrder) {
+  ApiServerOptions o;
+  o.chat_template = "{{ messages[0] | tojson }}\n{{ tools | tojson }}";
+  start(test::config_with_blocks(*model_.model, 256, 16), o);
+  const std::string body =
+      R"({"model": "stories", "messages": [{"role": "user", "content": "Hi", "name": "bob"}],
+          "tools": [{"type": "function", "function": {"name": "f", "parameters": {"b": 1, "a": 2}}}])";
+  const auto tokens_of = [&](const HttpResult& r) {
+    EXPECT_EQ(r.status, 200) << r.body;
+    return json::parse(r.body)["tokens"];
+  };
+  const json chat = tokens_of(http_request(port_, "POST", "/tokenize", body + "}"));
+  const std::string want =
+      R"({"role": "user", "content": "Hi", "name": "bob"})"
+      "\n"
+      R"([{"type": "function", "function": {"name": "f", "parameters": {"b": 1, "a": 2}}}])";
+  EXPECT_EQ(chat, tokens_of(post("/tokenize", {{"model", "stories"}, {"prompt", want}})));
+  const std::string sorted =
+      R"({"content": "Hi", "name": "bob", "role": "user"})"
+      "\n"
+      R"([{"function": {"name": "f", "parameters": {"a": 2, "b": 1}}, "type": "function"}])";
+  EXPECT_NE(chat, tokens_of(post("/tokenize", {{"model", "stories"}, {"prompt", sorted}})));
+  // The chat completion renders the same prompt.
+  const HttpResult r =
+      http_request(port_, "POST", "/v1/chat/completions", body + R"(, "max_tokens": 1})");
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_EQ(json::parse(r.body)["usage"]["prompt_tokens"], chat.size());
+}
+
 TEST_F(ApiServerTest, ShutdownLetsInFlightStreamsFinish) {
   start();
   test::HttpTestConnection c(port_);

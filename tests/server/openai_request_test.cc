@@ -44,17 +44,18 @@ TEST_F(OpenAiRequestTest, ReferenceChatTemplatesRenderByteForByte) {
   for (const auto& entry :
        std::filesystem::directory_iterator(test::reference_dir() + "/chat_templates")) {
     if (entry.path().extension() != ".json") continue;
-    const json file = json::parse(test::read_file(entry.path().string()));
+    // Ordered, as the server parses bodies: the cases' objects reach the template as HF saw them.
+    const auto file = nlohmann::ordered_json::parse(test::read_file(entry.path().string()));
     ChatTemplate tmpl(test::read_file(
         (entry.path().parent_path() / file["template"].get<std::string>()).string()));
     tmpl.set_clock(reference_day);
-    for (const json& c : file["cases"]) {
+    for (const auto& c : file["cases"]) {
       RequestParserContext ctx = context(&tmpl);
       ctx.bos_token = c["bos_token"];
       ctx.eos_token = c["eos_token"];
-      const json body = {{"model", "m"},
-                         {"messages", c["messages"]},
-                         {"add_generation_prompt", c["add_generation_prompt"]}};
+      const nlohmann::ordered_json body = {{"model", "m"},
+                                           {"messages", c["messages"]},
+                                           {"add_generation_prompt", c["add_generation_prompt"]}};
       const std::string name =
           entry.path().filename().string() + ":" + c["name"].get<std::string>();
       if (c.contains("expected_error")) {
@@ -96,6 +97,27 @@ TEST_F(OpenAiRequestTest, ContentPartsAndDeveloperRole) {
   // No max_tokens: the rest of the context.
   EXPECT_EQ(req.prompts[0].stop.max_tokens,
             512 - static_cast<int64_t>(req.prompts[0].prompt_token_ids.size()));
+}
+
+// Through the real body parser, the body's objects reach the template in the client's key
+// order (HF's tojson is json.dumps without sort_keys); normalizing a message (content parts
+// flattened, developer -> system) leaves each key where the client put it.
+TEST_F(OpenAiRequestTest, TemplateSeesTheClientsKeyOrder) {
+  ChatTemplate tmpl(
+      "{{ messages | tojson }}|{{ tools | tojson }}|{{ options | tojson }}|{{ documents }}");
+  const RequestParserContext ctx = context(&tmpl);
+  const nlohmann::ordered_json body = parse_json_body(R"({"model": "m",
+      "tools": [{"type": "function", "function": {"name": "f", "parameters": {"type": "object",
+          "properties": {"b": {"type": "string"}, "a": {"type": "integer"}}, "required": ["b"]}}}],
+      "messages": [
+          {"name": "bob", "content": [{"type": "text", "text": "Hi"}], "role": "developer"},
+          {"role": "user", "content": "Yo"}],
+      "chat_template_kwargs": {"options": {"z": 1, "a": 2}}})");
+  EXPECT_EQ(render_chat_prompt(body, ctx),
+            R"([{"name": "bob", "content": "Hi", "role": "system"}, {"role": "user", "content": )"
+            R"("Yo"}]|[{"type": "function", "function": {"name": "f", "parameters": {"type": )"
+            R"("object", "properties": {"b": {"type": "string"}, "a": {"type": "integer"}}, )"
+            R"("required": ["b"]}}}]|{"z": 1, "a": 2}|None)");
 }
 
 TEST_F(OpenAiRequestTest, ValidationNamesTheParameter) {

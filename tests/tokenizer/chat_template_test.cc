@@ -86,7 +86,7 @@ TEST(ChatTemplateReference, EveryCaseMatchesJinja2) {
   ASSERT_EQ(files.size(), 8u) << dir;
   int num_cases = 0;
   for (const auto& path : files) {
-    const json cases = json::parse(test::read_file(path));
+    const auto cases = nlohmann::ordered_json::parse(test::read_file(path));
     const std::string source = test::read_file(dir + "/" + cases.at("template").get<std::string>());
     ChatTemplate tmpl(source);
     tmpl.set_clock(fixed_clock);
@@ -221,6 +221,42 @@ TEST(ChatTemplate, ExtraVariablesAndFixedInputs) {
       render(source,
              {{"enable_thinking", false}, {"tools", json::array({1, 2})}, {"bos_token", "<s>"}}),
       "False|2|<s>|False");
+}
+
+// HF's tojson is json.dumps without sort_keys: objects print in the order the client wrote their
+// keys, at every depth, and iterate in it; sort_keys=true and dictsort still sort. Expected
+// strings are Jinja2 3.1's output for the same inputs.
+TEST(ChatTemplate, ObjectsKeepTheInputKeyOrder) {
+  ChatTemplateInputs in;
+  in.messages =
+      nlohmann::ordered_json::parse(R"([{"role": "user", "name": "bob", "content": "Hi"}])");
+  in.extra["tools"] = nlohmann::ordered_json::parse(R"([{"type": "function", "function": {
+      "name": "get_weather", "description": "Weather in a city", "parameters": {"type": "object",
+      "properties": {"unit": {"type": "string", "enum": ["c", "f"]}, "city": {"type": "string"}},
+      "required": ["city"]}}}])");
+  const auto render_in = [&](const std::string& source) { return ChatTemplate(source).render(in); };
+  EXPECT_EQ(render_in("{{ tools | tojson }}"),
+            R"([{"type": "function", "function": {"name": "get_weather", "description": )"
+            R"("Weather in a city", "parameters": {"type": "object", "properties": {"unit": )"
+            R"({"type": "string", "enum": ["c", "f"]}, "city": {"type": "string"}}, "required": )"
+            R"(["city"]}}}])");
+  EXPECT_EQ(render_in("{{ messages[0] | tojson }}"),
+            R"({"role": "user", "name": "bob", "content": "Hi"})");
+  EXPECT_EQ(render_in("{% for k in messages[0] %}{{ k }},{% endfor %}|{{ messages[0] | list }}"),
+            "role,name,content,|['role', 'name', 'content']");
+  EXPECT_EQ(render_in("{{ tools[0].function.parameters.properties | items | list }}"),
+            "[('unit', {'type': 'string', 'enum': ['c', 'f']}), ('city', {'type': 'string'})]");
+  EXPECT_EQ(render_in("{{ tools[0].function.parameters | tojson(indent=1) }}"),
+            "{\n \"type\": \"object\",\n \"properties\": {\n  \"unit\": {\n   \"type\": "
+            "\"string\",\n   \"enum\": [\n    \"c\",\n    \"f\"\n   ]\n  },\n  \"city\": {\n   "
+            "\"type\": \"string\"\n  }\n },\n \"required\": [\n  \"city\"\n ]\n}");
+  EXPECT_EQ(render_in("{{ tools[0] | tojson(sort_keys=true) }}"),
+            R"({"function": {"description": "Weather in a city", "name": "get_weather", )"
+            R"("parameters": {"properties": {"city": {"type": "string"}, "unit": {"enum": ["c", )"
+            R"("f"], "type": "string"}}, "required": ["city"], "type": "object"}}, "type": )"
+            R"("function"})");
+  EXPECT_EQ(render_in("{{ messages[0] | dictsort }}"),
+            "[('content', 'Hi'), ('name', 'bob'), ('role', 'user')]");
 }
 
 TEST(ChatTemplate, DefaultChatml) {

@@ -22,15 +22,18 @@ namespace chat_template {
 struct Compiled;
 }
 
+// ordered_json, not json: templates print request objects with tojson, which Hugging Face
+// defines as json.dumps without sort_keys, so their keys must reach the template in the order
+// the client wrote them (nlohmann::json would sort them).
 struct ChatTemplateInputs {
   // Array of {role, content} (content: string, array of parts, or null); may carry tool_calls,
   // tool_call_id, name...
-  nlohmann::json messages = nlohmann::json::array();
+  nlohmann::ordered_json messages = nlohmann::ordered_json::array();
   bool add_generation_prompt = true;
   std::string bos_token, eos_token;
   // Extra top-level variables (tools, documents, enable_thinking, ...). messages,
   // add_generation_prompt, bos_token and eos_token take precedence over keys of the same name.
-  nlohmann::json extra = nlohmann::json::object();
+  nlohmann::ordered_json extra = nlohmann::ordered_json::object();
 };
 
 // A render-time error: a template's raise_exception(msg) (what() is exactly msg, raised() is

@@ -149,31 +149,31 @@ Callable* Heap::new_callable(std::string name, std::function<Value(Interpreter&,
 
 namespace {
 
-Value from_json_at(Heap& heap, const nlohmann::json& j, int depth) {
+Value from_json_at(Heap& heap, const nlohmann::ordered_json& j, int depth) {
   if (depth > kMaxNesting) throw EvalError("input nested too deeply");
   switch (j.type()) {
-    case nlohmann::json::value_t::null:
+    case nlohmann::ordered_json::value_t::null:
       return Value::none();
-    case nlohmann::json::value_t::boolean:
+    case nlohmann::ordered_json::value_t::boolean:
       return Value(j.get<bool>());
-    case nlohmann::json::value_t::number_integer:
+    case nlohmann::ordered_json::value_t::number_integer:
       return Value(j.get<int64_t>());
-    case nlohmann::json::value_t::number_unsigned: {
+    case nlohmann::ordered_json::value_t::number_unsigned: {
       const uint64_t u = j.get<uint64_t>();
       if (u > static_cast<uint64_t>(INT64_MAX)) return Value(static_cast<double>(u));
       return Value(static_cast<int64_t>(u));
     }
-    case nlohmann::json::value_t::number_float:
+    case nlohmann::ordered_json::value_t::number_float:
       return Value(j.get<double>());
-    case nlohmann::json::value_t::string:
+    case nlohmann::ordered_json::value_t::string:
       return Value(j.get<std::string>());
-    case nlohmann::json::value_t::array: {
+    case nlohmann::ordered_json::value_t::array: {
       List* list = heap.new_list();
       list->items.reserve(j.size());
       for (const auto& item : j) list->items.push_back(from_json_at(heap, item, depth + 1));
       return Value(list);
     }
-    case nlohmann::json::value_t::object: {
+    case nlohmann::ordered_json::value_t::object: {
       Dict* dict = heap.new_dict();
       for (auto it = j.begin(); it != j.end(); ++it) {
         dict->set(Value(it.key()), from_json_at(heap, it.value(), depth + 1));
@@ -228,7 +228,7 @@ bool equals_at(const Value& a, const Value& b, int depth) {
 
 }  // namespace
 
-Value from_json(Heap& heap, const nlohmann::json& j) {
+Value from_json(Heap& heap, const nlohmann::ordered_json& j) {
   return from_json_at(heap, j, 0);
 }
 

@@ -154,8 +154,9 @@ class Heap {
   std::deque<Callable> callables_;
 };
 
-// JSON input -> Value (objects become dicts, arrays lists); depth-limited.
-Value from_json(Heap& heap, const nlohmann::json& j);
+// JSON input -> Value (objects become dicts, arrays lists); depth-limited. Objects keep the
+// order of their keys, so that tojson writes them as json.dumps writes the client's dicts.
+Value from_json(Heap& heap, const nlohmann::ordered_json& j);
 
 // Python str(): strings as they are, None as "None", True/False, floats as repr(), containers
 // as their repr. Undefined prints as "".
