@@ -104,7 +104,8 @@ TEST_F(ApiServerTest, CompletionMatchesTheEngineAloneStreamedOrNot) {
   sreq["stream_options"] = {{"include_usage", true}};
   const HttpResult s = post("/v1/completions", sreq);
   ASSERT_EQ(s.status, 200);
-  EXPECT_NE(s.headers.find("text/event-stream"), std::string::npos);
+  EXPECT_TRUE(s.header("content-type").starts_with("text/event-stream"))
+      << s.header("content-type");
   std::string text;
   bool done = false, usage = false;
   size_t pos = 0;
@@ -235,7 +236,7 @@ TEST_F(ApiServerTest, FullQueueGets429WithRetryAfter) {
   ApiServerOptions o;
   o.max_queue = 0;
   start(c, o);
-  test::HttpTestConnection busy(port_);
+  test::HttpTestClient busy(port_);
   busy.send_request("POST", "/v1/completions",
                     json{{"model", "stories"},
                          {"prompt", "Once"},
@@ -247,7 +248,7 @@ TEST_F(ApiServerTest, FullQueueGets429WithRetryAfter) {
   const HttpResult r = post("/v1/completions", {{"model", "stories"}, {"prompt", "x"}});
   const json e = expect_error(r, 429);
   EXPECT_EQ(e["code"], "rate_limit_exceeded");
-  EXPECT_NE(r.headers.find("Retry-After: 1"), std::string::npos) << r.headers;
+  EXPECT_EQ(r.header("retry-after"), "1");
   busy.close();  // hang up: its request is aborted and the slot frees
   ASSERT_TRUE(blocks_back_to_zero());
   for (int i = 0; i < 200; ++i) {  // the session notices the abort at the next step boundary
@@ -273,9 +274,9 @@ TEST_F(ApiServerTest, DroppedStreamsFreeTheirBlocksAndOthersAreUnaffected) {
     if (!alone.count(prompts.back())) alone[prompts.back()] = alone_text(prompts.back(), 24);
   }
   start(test::config_with_blocks(*model_.model, 512, 16));
-  std::vector<std::unique_ptr<test::HttpTestConnection>> conns;
+  std::vector<std::unique_ptr<test::HttpTestClient>> conns;
   for (int i = 0; i < kNum; ++i) {
-    conns.push_back(std::make_unique<test::HttpTestConnection>(port_));
+    conns.push_back(std::make_unique<test::HttpTestClient>(port_));
     conns.back()->send_request("POST", "/v1/completions",
                                json{{"model", "stories"},
                                     {"prompt", prompts[static_cast<size_t>(i)]},
@@ -292,7 +293,7 @@ TEST_F(ApiServerTest, DroppedStreamsFreeTheirBlocksAndOthersAreUnaffected) {
     conns[static_cast<size_t>(i)]->close();
   }
   for (int i = 1; i < kNum; i += 2) {
-    const HttpResult r = conns[static_cast<size_t>(i)]->read_to_end();
+    const HttpResult r = conns[static_cast<size_t>(i)]->read_response();
     ASSERT_EQ(r.status, 200);
     std::string text;
     size_t pos = 0;
@@ -376,7 +377,7 @@ TEST_F(ApiServerTest, ChatTemplateSeesTheClientsKeyOrder) {
 
 TEST_F(ApiServerTest, ShutdownLetsInFlightStreamsFinish) {
   start();
-  test::HttpTestConnection c(port_);
+  test::HttpTestClient c(port_);
   c.send_request("POST", "/v1/completions",
                  json{{"model", "stories"},
                       {"prompt", "Once"},
@@ -386,7 +387,7 @@ TEST_F(ApiServerTest, ShutdownLetsInFlightStreamsFinish) {
                      .dump());
   ASSERT_TRUE(c.read_until("data: "));
   std::thread stopper([&] { EXPECT_EQ(server_->shutdown(std::chrono::seconds(60)), 0u); });
-  const HttpResult r = c.read_to_end();
+  const HttpResult r = c.read_response();
   stopper.join();
   EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos);
   EXPECT_NE(r.body.find("\"finish_reason\":\"length\""), std::string::npos);

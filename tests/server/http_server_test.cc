@@ -1,21 +1,16 @@
-// HttpServer over real loopback sockets, with a small blocking raw-socket client so that every
-// byte on the wire (pipelining, partial requests, abrupt closes) is under the test's control.
-// Waits are generous (tens of seconds) and never the thing being measured: the machine is shared.
+// HttpServer over real loopback sockets, with the raw-socket test client so that every byte on
+// the wire (pipelining, partial requests, abrupt closes) is under the test's control. Waits are
+// generous (tens of seconds) and never the thing being measured: the machine is shared.
 #include "server/http_server.h"
 
-#include <arpa/inet.h>
+#include <fmt/format.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <netinet/tcp.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <condition_variable>
 #include <cstring>
-#include <map>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -23,6 +18,7 @@
 #include <vector>
 
 #include "base/error.h"
+#include "server/http_test_client.h"
 
 namespace pareto::server {
 namespace {
@@ -41,138 +37,8 @@ bool wait_until(Pred pred, std::chrono::milliseconds timeout = kWait) {
   return true;
 }
 
-struct Response {
-  int status = 0;
-  std::map<std::string, std::string> headers;  // names lowercased
-  std::string body;
-  std::string header(const std::string& name) const {
-    auto it = headers.find(name);
-    return it == headers.end() ? "" : it->second;
-  }
-};
-
-// A blocking client; every receive times out after kWait so that a bug fails the test instead
-// of hanging it.
-class Client {
- public:
-  explicit Client(uint16_t port) : fd_(::socket(AF_INET, SOCK_STREAM, 0)) {
-    if (fd_ < 0) fail("socket: {}", std::strerror(errno));
-    timeval tv{static_cast<time_t>(std::chrono::seconds(kWait).count()), 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    ::setsockopt(fd_, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_port = htons(port);
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    if (::connect(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-      connect_errno_ = errno;
-    }
-  }
-  ~Client() { close(); }
-  Client(const Client&) = delete;
-  Client& operator=(const Client&) = delete;
-
-  bool connected() const { return connect_errno_ == 0; }
-  int connect_errno() const { return connect_errno_; }
-
-  void close() {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = -1;
-  }
-  // Closes with a reset (SO_LINGER 0) rather than a FIN.
-  void reset() {
-    linger l{1, 0};
-    ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
-    close();
-  }
-  void set_receive_buffer(int bytes) {
-    ::setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &bytes, sizeof bytes);
-  }
-
-  bool send(std::string_view data) {
-    while (!data.empty()) {
-      ssize_t n = ::send(fd_, data.data(), data.size(), MSG_NOSIGNAL);
-      if (n <= 0) return false;
-      data.remove_prefix(static_cast<size_t>(n));
-    }
-    return true;
-  }
-
-  // Reads until the peer closes (true) or kWait passes with the connection open (false).
-  bool wait_closed() {
-    char tmp[4096];
-    for (;;) {
-      ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-      if (n == 0) return true;
-      if (n < 0) return errno == ECONNRESET;
-      buffer_.append(tmp, static_cast<size_t>(n));
-    }
-  }
-
-  std::string read_line() {
-    size_t pos;
-    while ((pos = buffer_.find("\r\n")) == std::string::npos) {
-      if (!fill()) throw Error("connection ended inside a line: " + buffer_);
-    }
-    std::string line = buffer_.substr(0, pos);
-    buffer_.erase(0, pos + 2);
-    return line;
-  }
-  std::string read_bytes(size_t n) {
-    while (buffer_.size() < n) {
-      if (!fill()) throw Error("connection ended inside a body");
-    }
-    std::string out = buffer_.substr(0, n);
-    buffer_.erase(0, n);
-    return out;
-  }
-
-  // Status line and headers; the body is left to read_body() or read_chunk().
-  Response read_head() {
-    Response r;
-    std::string status_line = read_line();
-    if (status_line.rfind("HTTP/1.", 0) != 0) throw Error("bad status line: " + status_line);
-    r.status = std::stoi(status_line.substr(9, 3));
-    for (std::string line = read_line(); !line.empty(); line = read_line()) {
-      auto colon = line.find(':');
-      std::string name = line.substr(0, colon);
-      for (char& c : name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      std::string value = line.substr(colon + 1);
-      value.erase(0, value.find_first_not_of(' '));
-      r.headers[name] = value;
-    }
-    return r;
-  }
-  // One chunk of a chunked body; "" is the last chunk.
-  std::string read_chunk() {
-    size_t size = std::stoul(read_line(), nullptr, 16);
-    std::string data = read_bytes(size);
-    if (read_line() != "") throw Error("chunk not followed by CRLF");
-    return data;
-  }
-  Response read_response() {
-    Response r = read_head();
-    if (r.header("transfer-encoding") == "chunked") {
-      for (std::string chunk = read_chunk(); !chunk.empty(); chunk = read_chunk()) r.body += chunk;
-    } else if (!r.header("content-length").empty()) {
-      r.body = read_bytes(std::stoul(r.header("content-length")));
-    }
-    return r;
-  }
-
- private:
-  bool fill() {
-    char tmp[16384];
-    ssize_t n = ::recv(fd_, tmp, sizeof tmp, 0);
-    if (n <= 0) return false;
-    buffer_.append(tmp, static_cast<size_t>(n));
-    return true;
-  }
-
-  int fd_;
-  int connect_errno_ = 0;
-  std::string buffer_;
-};
+using Client = test::HttpTestClient;
+using Response = test::HttpResult;
 
 std::string get(std::string_view path, std::string_view extra = "") {
   return fmt::format("GET {} HTTP/1.1\r\nHost: test\r\n{}\r\n", path, extra);
