@@ -17,8 +17,9 @@ using Entries = json::object_t::Container;  // std::vector<std::pair<const std::
 // an object gets an index so that adding a key stays O(1).
 constexpr size_t kScanLimit = 16;
 
-// nlohmann's SAX interface, building the document as its DOM parser does, except that a new
-// key is appended without a scan (the index below catches the rare repeated key).
+// nlohmann's SAX interface, building the document as its DOM parser does, except that a key is
+// appended without ordered_map's scan: a repeated key is found by a scan of small objects and by
+// a hash index in large ones.
 class OrderedBuilder {
  public:
   explicit OrderedBuilder(json& root) : root_(root) {}
@@ -72,7 +73,7 @@ class OrderedBuilder {
     json* value;
     std::unique_ptr<std::unordered_map<std::string, size_t>> index;  // key -> position
 
-    // The position of key `k` in `obj`, if it is there.
+    // The position of key `k` in `entries`, if it is there.
     std::optional<size_t> find(const Entries& entries, const std::string& k) {
       if (!index && entries.size() >= kScanLimit) {
         index = std::make_unique<std::unordered_map<std::string, size_t>>();

@@ -74,7 +74,7 @@ TEST(ParseOrderedJson, ManyKeysParseInLinearTime) {
   ASSERT_TRUE(got);
   EXPECT_EQ(got->size(), static_cast<size_t>(kNumKeys));
   EXPECT_EQ(got->begin().key(), "key0");
-  EXPECT_LT(elapsed, std::chrono::seconds(10));
+  EXPECT_LT(elapsed, std::chrono::seconds(15));
 }
 
 }  // namespace
