@@ -4,8 +4,10 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
 #include <numeric>
 #include <random>
+#include <utility>
 
 #include "base/error.h"
 #include "base/half.h"
@@ -285,6 +287,52 @@ TEST(Attention, SameBitsForAnyBlockSize) {
   }
   EXPECT_EQ(outs[0], outs[1]);
   EXPECT_EQ(outs[0], outs[2]);
+}
+
+TEST(Attention, F16StoreRoundsAsTheScalarConversion) {
+  // kv_store_slots converts with vector instructions where it can; every stored half must be
+  // f32_to_fp16's (round to nearest even, subnormals, overflow to infinity), NaN staying NaN.
+  constexpr int64_t kDim = 40;  // two 16-lane vectors and a tail of 8
+  std::vector<float> values = {0.0f,
+                               -0.0f,
+                               1.0f,
+                               65504.0f,
+                               65519.0f,
+                               65520.0f,
+                               -1e9f,
+                               6.1e-5f,
+                               5.9604645e-8f,
+                               2.9e-8f,
+                               3.0e-8f,
+                               1.00048828125f,
+                               1.00146484375f,
+                               1e-45f,
+                               -3.5e-6f,
+                               std::numeric_limits<float>::infinity(),
+                               std::numeric_limits<float>::quiet_NaN()};
+  std::mt19937 rng(3);
+  std::uniform_real_distribution<float> exponent(-30.0f, 18.0f);
+  while (values.size() < 2 * kDim)
+    values.push_back(std::ldexp(1.2345f, exponent(rng) > 0 ? 1 : -1) * std::exp2(exponent(rng)));
+  std::vector<uint16_t> k(kDim), v(kDim);
+  KvLayerView kv;
+  kv.dtype = DType::F16;
+  kv.k = k.data();
+  kv.v = v.data();
+  kv.block_size = 1;
+  kv.num_kv_heads = 1;
+  kv.head_dim = kDim;
+  const int64_t slot = 0;
+  kv_store_slots(kv, &slot, 1, values.data(), values.data() + kDim);
+  for (int64_t i = 0; i < kDim; ++i) {
+    for (const auto& [stored, value] :
+         {std::pair{k[i], values[i]}, std::pair{v[i], values[kDim + i]}}) {
+      if (std::isnan(value))
+        EXPECT_TRUE(std::isnan(fp16_to_f32(stored))) << i;
+      else
+        EXPECT_EQ(stored, f32_to_fp16(value)) << i << " " << value;
+    }
+  }
 }
 
 TEST(Attention, RejectsBadShapes) {

@@ -1,0 +1,64 @@
+#include "base/huge_page_buffer.h"
+
+#include <sys/mman.h>
+
+#include <cerrno>
+#include <cstring>
+#include <utility>
+
+#include "base/error.h"
+
+namespace pareto {
+namespace {
+constexpr size_t kHugePage = size_t{2} << 20;
+}
+
+HugePageBuffer::HugePageBuffer(size_t bytes) : size_(bytes) {
+  if (bytes == 0) return;
+  // Over-allocate by one huge page so the data can start on a huge-page boundary: the kernel
+  // only backs whole, aligned 2 MiB ranges with huge pages.
+  mapping_bytes_ = bytes + kHugePage;
+  void* p =
+      ::mmap(nullptr, mapping_bytes_, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+  if (p == MAP_FAILED) {
+    size_ = 0;
+    mapping_bytes_ = 0;
+    fail("cannot allocate {} bytes: {}", bytes, std::strerror(errno));
+  }
+  mapping_ = p;
+  const auto addr = reinterpret_cast<uintptr_t>(p);
+  data_ = reinterpret_cast<uint8_t*>((addr + kHugePage - 1) & ~(kHugePage - 1));
+  // Advice only: without THP (or with it disabled) this fails and 4 KiB pages serve.
+  ::madvise(data_, bytes, MADV_HUGEPAGE);
+}
+
+HugePageBuffer::~HugePageBuffer() {
+  release();
+}
+
+HugePageBuffer::HugePageBuffer(HugePageBuffer&& other) noexcept
+    : mapping_(std::exchange(other.mapping_, nullptr)),
+      mapping_bytes_(std::exchange(other.mapping_bytes_, 0)),
+      data_(std::exchange(other.data_, nullptr)),
+      size_(std::exchange(other.size_, 0)) {}
+
+HugePageBuffer& HugePageBuffer::operator=(HugePageBuffer&& other) noexcept {
+  if (this != &other) {
+    release();
+    mapping_ = std::exchange(other.mapping_, nullptr);
+    mapping_bytes_ = std::exchange(other.mapping_bytes_, 0);
+    data_ = std::exchange(other.data_, nullptr);
+    size_ = std::exchange(other.size_, 0);
+  }
+  return *this;
+}
+
+void HugePageBuffer::release() {
+  if (mapping_ != nullptr) ::munmap(mapping_, mapping_bytes_);
+  mapping_ = nullptr;
+  mapping_bytes_ = 0;
+  data_ = nullptr;
+  size_ = 0;
+}
+
+}  // namespace pareto

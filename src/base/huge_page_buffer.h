@@ -1,0 +1,36 @@
+// Anonymous memory backed by transparent huge pages where the kernel offers them (2 MiB pages
+// under THP's "madvise" or "always" mode). Kernels that stream through large, scattered data
+// (the paged KV cache, model weights) otherwise spend much of their time in TLB misses: a
+// batched decode step touches a few thousand 4 KiB pages of KV blocks. Pages are committed on
+// first touch, as with plain `new`; contents start zeroed.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+namespace pareto {
+
+class HugePageBuffer {
+ public:
+  HugePageBuffer() = default;
+  // Throws pareto::Error when `bytes` cannot be reserved. Zero bytes gives an empty buffer.
+  explicit HugePageBuffer(size_t bytes);
+  ~HugePageBuffer();
+  HugePageBuffer(HugePageBuffer&& other) noexcept;
+  HugePageBuffer& operator=(HugePageBuffer&& other) noexcept;
+  HugePageBuffer(const HugePageBuffer&) = delete;
+  HugePageBuffer& operator=(const HugePageBuffer&) = delete;
+
+  uint8_t* data() const { return data_; }
+  size_t size() const { return size_; }
+
+ private:
+  void release();
+
+  void* mapping_ = nullptr;  // what mmap returned (data_ is rounded up to a huge page)
+  size_t mapping_bytes_ = 0;
+  uint8_t* data_ = nullptr;
+  size_t size_ = 0;
+};
+
+}  // namespace pareto
