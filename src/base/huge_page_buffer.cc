@@ -1,7 +1,11 @@
 #include "base/huge_page_buffer.h"
 
+#include <fcntl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <utility>
@@ -51,6 +55,38 @@ HugePageBuffer& HugePageBuffer::operator=(HugePageBuffer&& other) noexcept {
     size_ = std::exchange(other.size_, 0);
   }
   return *this;
+}
+
+HugePageBuffer HugePageBuffer::read_file(const std::string& path,
+                                         const std::function<void(size_t, size_t)>& progress) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) fail("{}: cannot open: {}", path, std::strerror(errno));
+  struct Closer {
+    int fd;
+    ~Closer() { ::close(fd); }
+  } closer{fd};
+  struct stat st {};
+  if (::fstat(fd, &st) != 0) fail("{}: cannot stat: {}", path, std::strerror(errno));
+  if (!S_ISREG(st.st_mode)) fail("{}: not a regular file", path);
+  const auto size = static_cast<size_t>(st.st_size);
+  HugePageBuffer buffer;
+  try {
+    buffer = HugePageBuffer(size);
+  } catch (const Error& e) {
+    fail("{}: {}", path, e.what());
+  }
+  constexpr size_t kPiece = size_t{64} << 20;
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n =
+        ::pread(fd, buffer.data() + done, std::min(kPiece, size - done), static_cast<off_t>(done));
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) fail("{}: read failed: {}", path, std::strerror(errno));
+    if (n == 0) fail("{}: file ended at byte {} of {} while reading", path, done, size);
+    done += static_cast<size_t>(n);
+    if (progress) progress(done, size);
+  }
+  return buffer;
 }
 
 void HugePageBuffer::release() {

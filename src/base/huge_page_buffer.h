@@ -7,6 +7,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <string>
 
 namespace pareto {
 
@@ -23,6 +25,12 @@ class HugePageBuffer {
 
   uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
+
+  // The whole contents of the regular file at path, read in 64 MiB pieces; progress (if set)
+  // is called after each with (bytes read, file size). Throws pareto::Error ("PATH: problem")
+  // when the file cannot be opened, is not a regular file, or cannot be read in full.
+  static HugePageBuffer read_file(const std::string& path,
+                                  const std::function<void(size_t, size_t)>& progress = {});
 
  private:
   void release();

@@ -14,6 +14,7 @@
 #include "bench/memory_bandwidth.h"
 #include "bench/model_bench.h"
 #include "cli/bench_command.h"
+#include "cli/loaded_model.h"
 #include "model/model.h"
 
 namespace pareto::cli {
@@ -21,6 +22,7 @@ namespace {
 
 struct BenchModelOptions {
   std::string model_path;
+  bool mmap = false;
   bench::ModelBenchOptions bench;
   int threads = 0;
   double membw_gb_s = 0;
@@ -85,7 +87,8 @@ nlohmann::json result_json(const bench::ModelBenchResult& r) {
 
 int run_bench_model(BenchModelOptions& o) {
   if (o.membw_gb_s < 0) fail("bench model: --membw must be positive, got {}", o.membw_gb_s);
-  auto model = Model::load(o.model_path);
+  auto model = o.mmap ? Model::load(o.model_path, GgufFile::Load::kMap)
+                      : Model::load(o.model_path, GgufFile::Load::kRead, weight_read_progress());
   ThreadPool pool(o.threads);
   if (o.membw_gb_s > 0) {
     o.bench.roofline_gb_s = o.membw_gb_s;
@@ -110,6 +113,7 @@ const RegisterBenchCommand reg{
     "model", "Prefill and decode tokens/s of a model, weight GB/s and GFLOP/s", [](CLI::App& sub) {
       auto o = std::make_shared<BenchModelOptions>();
       sub.add_option("-m,--model", o->model_path, "GGUF model file")->required();
+      add_mmap_option(sub, o->mmap);
       sub.add_option("-p,--prompt-tokens", o->bench.prompt_tokens, "Prompt tokens (0: no prefill)")
           ->capture_default_str();
       sub.add_option("-n,--gen-tokens", o->bench.gen_tokens, "Decoded tokens (0: no decode)")

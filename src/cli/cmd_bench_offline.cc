@@ -23,6 +23,7 @@ namespace {
 
 struct OfflineOptions {
   std::string model_path;
+  bool mmap = false;
   int64_t num_prompts = 64;
   int64_t input_len = 128;
   int64_t output_len = 128;
@@ -57,7 +58,7 @@ int run_offline(const OfflineOptions& o) {
   if (o.prefix_len < 0 || o.prefix_len > o.input_len)
     fail("--prefix-len must be in 0..--input-len ({}), got {}", o.input_len, o.prefix_len);
   const EngineConfig config = o.engine.to_config();
-  LoadedModel lm = load_model(o.model_path);
+  LoadedModel lm = load_model(o.model_path, o.mmap);
   EngineCore core(*lm.model, *lm.tokenizer, config);
   const auto prompts = make_prompts(o, lm.model->config().vocab_size);
 
@@ -173,6 +174,7 @@ const RegisterBenchCommand kRegister{
     "offline", "Throughput of a batch of synthetic requests through the engine", [](CLI::App& sub) {
       auto o = std::make_shared<OfflineOptions>();
       sub.add_option("-m,--model", o->model_path, "GGUF model file")->required();
+      add_mmap_option(sub, o->mmap);
       sub.add_option("--num-prompts", o->num_prompts, "Requests")->capture_default_str();
       sub.add_option("--input-len", o->input_len, "Prompt tokens per request")
           ->capture_default_str();

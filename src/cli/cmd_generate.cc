@@ -21,6 +21,7 @@ namespace {
 
 struct GenerateOptions {
   std::string model_path;
+  bool mmap = false;
   std::string prompt;
   std::string prompts_file;
   int64_t max_tokens = 128;
@@ -150,7 +151,7 @@ int run_generate(GenerateOptions& opts) {
     fail("give exactly one of -p/--prompt and --prompts-file");
   const EngineConfig config = opts.engine.to_config();
 
-  LoadedModel lm = load_model(opts.model_path);
+  LoadedModel lm = load_model(opts.model_path, opts.mmap);
   Engine engine(*lm.model, *lm.tokenizer, config);
   return opts.prompts_file.empty() ? run_single(engine, opts) : run_batch(engine, opts);
 }
@@ -164,6 +165,7 @@ const RegisterCommand kRegister{
       opts->sampling.top_p = 0.95f;
       opts->sampling.min_p = 0.05f;
       sub.add_option("-m,--model", opts->model_path, "GGUF model file")->required();
+      add_mmap_option(sub, opts->mmap);
       sub.add_option("-p,--prompt", opts->prompt, "Prompt text");
       sub.add_option("--prompts-file", opts->prompts_file,
                      "File with one prompt per line, all submitted at once");

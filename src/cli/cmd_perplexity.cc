@@ -23,6 +23,7 @@ namespace {
 
 struct PerplexityOptions {
   std::string model_path;
+  bool mmap = false;
   std::string text_file;
   int64_t ctx = 512;
   int64_t max_chunks = 0;
@@ -38,7 +39,7 @@ int run_perplexity(const PerplexityOptions& opts) {
   std::stringstream ss;
   ss << in.rdbuf();
 
-  LoadedModel lm = load_model(opts.model_path);
+  LoadedModel lm = load_model(opts.model_path, opts.mmap);
   Model& model = *lm.model;
   const Tokenizer& tok = *lm.tokenizer;
   const int64_t vocab = model.config().vocab_size;
@@ -112,6 +113,7 @@ const RegisterCommand kRegister{
     [](CLI::App& sub) {
       auto opts = std::make_shared<PerplexityOptions>();
       sub.add_option("-m,--model", opts->model_path, "GGUF model file")->required();
+      add_mmap_option(sub, opts->mmap);
       sub.add_option("-f,--file", opts->text_file, "Text file")->required();
       sub.add_option("-c,--ctx", opts->ctx, "Tokens per chunk")->capture_default_str();
       sub.add_option("--chunks", opts->max_chunks, "Evaluate at most this many chunks (0 = all)");

@@ -29,6 +29,7 @@ namespace {
 
 struct ServeOptions {
   std::string model_path;
+  bool mmap = false;
   std::string host = "127.0.0.1";
   int port = 8080;
   std::string api_key;
@@ -85,9 +86,9 @@ void prefault_weights(const GgufFile& gguf) {
   if (tty) fmt::print(stderr, "\n");
 }
 
-// R engines over one set of weights: each replica loads its own Model (the weights are the
-// same memory-mapped pages; a Model only owns its scratch buffers), and gets 1/R of the threads
-// (pinned to its own CPUs), of the KV cache and of the swap space.
+// R engines over one set of weights: each replica has its own Model over the first one's file
+// bytes (a Model only owns its scratch buffers; GgufFile copies share the weights), and gets 1/R of
+// the threads (pinned to its own CPUs), of the KV cache and of the swap space.
 struct Replicas {
   std::vector<std::unique_ptr<Model>> extra_models;  // replicas 1..R-1
   std::vector<std::unique_ptr<Engine>> engines;
@@ -123,7 +124,7 @@ Replicas build_replicas(const ServeOptions& o, const EngineConfig& config, Loade
       rc.cpu_affinity.push_back(cpus[static_cast<size_t>(next_cpu++) % cpus.size()]);
     Model* model = lm.model.get();
     if (r > 0) {
-      out.extra_models.push_back(Model::load(o.model_path));
+      out.extra_models.push_back(Model::from_gguf(lm.model->gguf()));
       model = out.extra_models.back().get();
     }
     out.engines.push_back(
@@ -176,8 +177,8 @@ int run_serve(const ServeOptions& o) {
   api.max_queue = o.max_queue;
 
   const EngineConfig config = o.engine.to_config();
-  LoadedModel lm = load_model(o.model_path);
-  prefault_weights(lm.model->gguf());
+  LoadedModel lm = load_model(o.model_path, o.mmap);
+  if (o.mmap) prefault_weights(lm.model->gguf());
   api.served_model_name = !o.served_model_name.empty() ? o.served_model_name : o.model_path;
 
   if (!o.chat_template_file.empty()) {
@@ -216,6 +217,7 @@ const RegisterCommand kServe(
     "serve", "Serve a model over an OpenAI-compatible HTTP API", [](CLI::App& sub) {
       auto o = std::make_shared<ServeOptions>();
       sub.add_option("-m,--model", o->model_path, "GGUF model file")->required();
+      add_mmap_option(sub, o->mmap);
       sub.add_option("--host", o->host, "Address to listen on")->capture_default_str();
       sub.add_option("--port", o->port, "Port (0 = any free port)")->capture_default_str();
       sub.add_option("--api-key", o->api_key,

@@ -1,6 +1,10 @@
 // A model and its tokenizer loaded for a CLI command, with the load logged.
 #pragma once
 
+#include <CLI/CLI.hpp>
+
+#include <cstddef>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -14,7 +18,14 @@ struct LoadedModel {
   std::unique_ptr<Tokenizer> tokenizer;
 };
 
-// Throws pareto::Error naming the file on any problem.
-LoadedModel load_model(const std::string& path);
+// Throws pareto::Error naming the file on any problem. Weights are read into huge-page memory
+// with a progress bar on a terminal, or memory-mapped when mmap is set.
+LoadedModel load_model(const std::string& path, bool mmap);
+
+// The --mmap flag of the commands that run a model.
+void add_mmap_option(CLI::App& app, bool& mmap);
+
+// A progress callback for GgufFile::open that draws a bar on stderr when it is a terminal.
+std::function<void(size_t, size_t)> weight_read_progress();
 
 }  // namespace pareto::cli

@@ -21,8 +21,9 @@ std::string shape_str(const std::vector<int64_t>& shape) {
 
 }  // namespace
 
-std::unique_ptr<Model> Model::load(const std::string& path) {
-  return from_gguf(GgufFile::open(path));
+std::unique_ptr<Model> Model::load(const std::string& path, GgufFile::Load load,
+                                   const std::function<void(size_t, size_t)>& progress) {
+  return from_gguf(GgufFile::open(path, load, progress));
 }
 
 std::unique_ptr<Model> Model::from_gguf(GgufFile file) {

@@ -2,6 +2,7 @@
 // Weights stay in the memory-mapped GGUF file in their stored type.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <span>
 #include <string>
@@ -30,7 +31,10 @@ class Model {
  public:
   // Opens, validates and binds the model; throws pareto::Error naming the file and the
   // missing or malformed tensor.
-  static std::unique_ptr<Model> load(const std::string& path);
+  // Weights are read into huge-page memory by default (GgufFile::Load).
+  static std::unique_ptr<Model> load(const std::string& path,
+                                     GgufFile::Load load = GgufFile::Load::kRead,
+                                     const std::function<void(size_t, size_t)>& progress = {});
   static std::unique_ptr<Model> from_gguf(GgufFile file);
 
   const ModelConfig& config() const { return config_; }

@@ -5,6 +5,7 @@
 #include <limits>
 
 #include "base/error.h"
+#include "base/huge_page_buffer.h"
 
 namespace pareto {
 namespace {
@@ -139,11 +140,20 @@ int64_t GgufTensorInfo::num_elements() const {
   return n;
 }
 
-GgufFile GgufFile::open(const std::string& path) {
+GgufFile GgufFile::open(const std::string& path, Load load,
+                        const std::function<void(size_t, size_t)>& progress) {
   GgufFile f;
-  f.mapping_ = std::make_unique<MappedFile>(path);
-  f.data_ = f.mapping_->data();
-  f.size_ = f.mapping_->size();
+  if (load == Load::kRead) {
+    auto copy = std::make_shared<HugePageBuffer>(HugePageBuffer::read_file(path, progress));
+    f.data_ = copy->data();
+    f.size_ = copy->size();
+    f.storage_ = std::move(copy);
+  } else {
+    auto mapping = std::make_shared<MappedFile>(path);
+    f.data_ = mapping->data();
+    f.size_ = mapping->size();
+    f.storage_ = std::move(mapping);
+  }
   f.name_ = path;
   f.parse_contents();
   return f;

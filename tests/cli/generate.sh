@@ -12,6 +12,9 @@ fi
 a=$("$pareto" --log-level warn generate -m "$src/models/stories260K.gguf" -p "Tom had" -n 40 --seed 7 2>/dev/null)
 b=$("$pareto" --log-level warn generate -m "$src/models/stories260K.gguf" -p "Tom had" -n 40 --seed 7 -t 1 2>/dev/null)
 [ "$a" = "$b" ] || { echo "seeded runs differ"; exit 1; }
+# Memory-mapped weights (--mmap) give the same text as weights read into memory (the default).
+c=$("$pareto" --log-level warn generate -m "$src/models/stories260K.gguf" -p "Tom had" -n 40 --seed 7 --mmap 2>/dev/null)
+[ "$a" = "$c" ] || { echo "--mmap run differs"; exit 1; }
 # A synthesized llama-135m-shaped model (2 layers, Q8_0) decodes the same tokens on 1 and 2 threads.
 tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
 "$pareto" --log-level warn synth --shape llama-135m --layers 2 --vocab-from "$src/models/stories260K.gguf" \
