@@ -28,9 +28,12 @@ class ThreadPool {
  public:
   static constexpr int kMaxThreads = 1024;
   // How long a waiting thread spins before it blocks. Long enough to cover the serial work
-  // between two ops of a forward pass, short enough that an idle pool stops burning CPU soon.
+  // between two ops of a forward pass, and the engine's work between two steps (outputs,
+  // scheduling; the server's hand-off to its I/O thread): at 50 us the workers slept between
+  // decode steps and `pareto serve` lost 7-10% at 1 stream against `bench offline`, at 200 us
+  // nothing measurable. Short enough that an idle pool stops burning CPU soon.
   // The environment variable PARETO_SPIN_US (0..1000000) overrides it; 0 sleeps at once.
-  static constexpr int64_t kSpinMicros = 50;
+  static constexpr int64_t kSpinMicros = 200;
   // Chunks per thread of one parallel_for: enough to even out a preempted thread, few enough
   // that claiming them (one atomic each) costs nothing next to the work.
   static constexpr int64_t kChunksPerThread = 4;
