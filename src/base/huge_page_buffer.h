@@ -1,8 +1,9 @@
 // Anonymous memory backed by transparent huge pages where the kernel offers them (2 MiB pages
-// under THP's "madvise" or "always" mode). Kernels that stream through large, scattered data
-// (the paged KV cache, model weights) otherwise spend much of their time in TLB misses: a
-// batched decode step touches a few thousand 4 KiB pages of KV blocks. Pages are committed on
-// first touch, as with plain `new`; contents start zeroed.
+// under THP's "madvise" or "always" mode). Kernels that stream through large data (model
+// weights) otherwise spend much of their time in TLB misses and lose the hardware prefetcher at
+// every 4 KiB page. Pages are committed on first touch, as with plain `new`, and that touch can
+// be slow (the kernel may compact memory to find a huge page), so fill such a buffer up front
+// (read_file), not on a latency-sensitive path. Contents start zeroed.
 #pragma once
 
 #include <cstddef>

@@ -26,12 +26,12 @@ KvArena::KvArena(const ModelConfig& config, int64_t num_blocks, int64_t block_si
   layer_block_bytes_ =
       static_cast<size_t>(block_size * config.num_kv_heads * config.head_dim) * elem;
   bytes_ = 2 * layer_block_bytes_ * static_cast<size_t>(num_blocks * config.num_layers);
-  try {
-    memory_ = HugePageBuffer(bytes_);
-  } catch (const Error& e) {
-    fail("cannot allocate the KV cache: {}", e.what());
-  }
-  // Touch nothing here: pages are committed as blocks are first written.
+  memory_.reset(new (std::nothrow) uint8_t[bytes_]);
+  if (!memory_) fail("cannot allocate {} bytes for the KV cache", bytes_);
+  // Touch nothing here: pages are committed as blocks are first written. Plain pages, not
+  // transparent huge ones (HugePageBuffer): with THP's default "madvise" defrag, each first
+  // touch of a 2 MiB page may compact memory synchronously, which put ~0.3-0.5 s on the first
+  // request's time to first token and would stall later steps as the cache grows.
   for (int64_t l = 0; l < config.num_layers; ++l) {
     KvLayerView view;
     view.dtype = dtype;
@@ -46,7 +46,7 @@ KvArena::KvArena(const ModelConfig& config, int64_t num_blocks, int64_t block_si
 
 uint8_t* KvArena::k_block(int64_t layer, int32_t block_id) const {
   const size_t layer_bytes = layer_block_bytes_ * static_cast<size_t>(num_blocks_);
-  return memory_.data() + static_cast<size_t>(layer) * 2 * layer_bytes +
+  return memory_.get() + static_cast<size_t>(layer) * 2 * layer_bytes +
          static_cast<size_t>(block_id) * layer_block_bytes_;
 }
 

@@ -10,7 +10,6 @@
 #include <vector>
 
 #include "base/dtype.h"
-#include "base/huge_page_buffer.h"
 #include "model/model_config.h"
 #include "ops/attention.h"
 
@@ -51,7 +50,7 @@ class KvArena {
   int64_t block_size_;
   size_t layer_block_bytes_;  // one block of one layer, K or V
   size_t bytes_;
-  HugePageBuffer memory_;  // [num_layers][K, V][num_blocks][block]
+  std::unique_ptr<uint8_t[]> memory_;  // [num_layers][K, V][num_blocks][block]
   std::vector<KvLayerView> layer_views_;
 };
 
