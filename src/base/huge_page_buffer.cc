@@ -1,8 +1,6 @@
 #include "base/huge_page_buffer.h"
 
-#include <fcntl.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -11,6 +9,7 @@
 #include <utility>
 
 #include "base/error.h"
+#include "base/mapped_file.h"
 
 namespace pareto {
 namespace {
@@ -59,16 +58,8 @@ HugePageBuffer& HugePageBuffer::operator=(HugePageBuffer&& other) noexcept {
 
 HugePageBuffer HugePageBuffer::read_file(const std::string& path,
                                          const std::function<void(size_t, size_t)>& progress) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) fail("{}: cannot open: {}", path, std::strerror(errno));
-  struct Closer {
-    int fd;
-    ~Closer() { ::close(fd); }
-  } closer{fd};
-  struct stat st {};
-  if (::fstat(fd, &st) != 0) fail("{}: cannot stat: {}", path, std::strerror(errno));
-  if (!S_ISREG(st.st_mode)) fail("{}: not a regular file", path);
-  const auto size = static_cast<size_t>(st.st_size);
+  const RegularFile file(path);
+  const size_t size = file.size();
   HugePageBuffer buffer;
   try {
     buffer = HugePageBuffer(size);
@@ -78,8 +69,8 @@ HugePageBuffer HugePageBuffer::read_file(const std::string& path,
   constexpr size_t kPiece = size_t{64} << 20;
   size_t done = 0;
   while (done < size) {
-    const ssize_t n =
-        ::pread(fd, buffer.data() + done, std::min(kPiece, size - done), static_cast<off_t>(done));
+    const ssize_t n = ::pread(file.fd(), buffer.data() + done, std::min(kPiece, size - done),
+                              static_cast<off_t>(done));
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) fail("{}: read failed: {}", path, std::strerror(errno));
     if (n == 0) fail("{}: file ended at byte {} of {} while reading", path, done, size);

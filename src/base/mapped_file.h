@@ -8,6 +8,23 @@
 
 namespace pareto {
 
+// A regular file opened read-only, with its size; closed on destruction. Throws pareto::Error
+// ("PATH: problem") when it cannot be opened or stat'ed, or is not a regular file.
+class RegularFile {
+ public:
+  explicit RegularFile(const std::string& path);
+  ~RegularFile();
+  RegularFile(const RegularFile&) = delete;
+  RegularFile& operator=(const RegularFile&) = delete;
+
+  int fd() const { return fd_; }
+  size_t size() const { return size_; }
+
+ private:
+  int fd_ = -1;
+  size_t size_ = 0;
+};
+
 class MappedFile {
  public:
   MappedFile() = default;

@@ -87,8 +87,7 @@ nlohmann::json result_json(const bench::ModelBenchResult& r) {
 
 int run_bench_model(BenchModelOptions& o) {
   if (o.membw_gb_s < 0) fail("bench model: --membw must be positive, got {}", o.membw_gb_s);
-  auto model = o.mmap ? Model::load(o.model_path, GgufFile::Load::kMap)
-                      : Model::load(o.model_path, GgufFile::Load::kRead, weight_read_progress());
+  auto model = load_weights(o.model_path, o.mmap);
   ThreadPool pool(o.threads);
   if (o.membw_gb_s > 0) {
     o.bench.roofline_gb_s = o.membw_gb_s;

@@ -69,21 +69,12 @@ void prefault_weights(const GgufFile& gguf) {
   for (const GgufTensorInfo& t : gguf.tensors()) total += t.num_bytes;
   uint64_t done = 0;
   volatile uint8_t sink = 0;
-  int last_pct = -1;
-  const bool tty = isatty(STDERR_FILENO);
+  const auto bar = progress_bar("loading weights");
   for (const GgufTensorInfo& t : gguf.tensors()) {
     for (uint64_t off = 0; off < t.num_bytes; off += 4096) sink = sink + t.data[off];
     done += t.num_bytes;
-    const int pct = total ? static_cast<int>(100 * done / total) : 100;
-    if (tty && pct != last_pct) {
-      last_pct = pct;
-      const int filled = pct / 4;
-      fmt::print(stderr, "\rloading weights [{:<25}] {:3d}% ({:.0f} MiB)",
-                 std::string(static_cast<size_t>(filled), '#'), pct,
-                 static_cast<double>(done) / (1 << 20));
-    }
+    if (bar) bar(done, total);
   }
-  if (tty) fmt::print(stderr, "\n");
 }
 
 // R engines over one set of weights: each replica has its own Model over the first one's file

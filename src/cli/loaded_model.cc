@@ -14,22 +14,28 @@ void add_mmap_option(CLI::App& app, bool& mmap) {
                "shares the page cache; slower decode on larger models)");
 }
 
-std::function<void(size_t, size_t)> weight_read_progress() {
+std::function<void(size_t, size_t)> progress_bar(std::string label) {
   if (!isatty(STDERR_FILENO)) return {};
-  return [](size_t done, size_t total) {
+  return [label = std::move(label), last_pct = -1](size_t done, size_t total) mutable {
     const int pct = total ? static_cast<int>(100 * done / total) : 100;
-    fmt::print(stderr, "\rreading weights [{:<25}] {:3d}% ({:.0f} MiB)",
+    if (pct == last_pct) return;
+    last_pct = pct;
+    fmt::print(stderr, "\r{} [{:<25}] {:3d}% ({:.0f} MiB)", label,
                std::string(static_cast<size_t>(pct / 4), '#'), pct,
                static_cast<double>(done) / (1 << 20));
     if (done == total) fmt::print(stderr, "\n");
   };
 }
 
+std::unique_ptr<Model> load_weights(const std::string& path, bool mmap) {
+  return mmap ? Model::load(path, GgufFile::Load::kMap)
+              : Model::load(path, GgufFile::Load::kRead, progress_bar("reading weights"));
+}
+
 LoadedModel load_model(const std::string& path, bool mmap) {
   const auto start = std::chrono::steady_clock::now();
   LoadedModel lm;
-  lm.model = mmap ? Model::load(path, GgufFile::Load::kMap)
-                  : Model::load(path, GgufFile::Load::kRead, weight_read_progress());
+  lm.model = load_weights(path, mmap);
   lm.tokenizer = Tokenizer::from_gguf(lm.model->gguf());
   const ModelConfig& c = lm.model->config();
   if (lm.tokenizer->vocab_size() != c.vocab_size)
