@@ -38,22 +38,25 @@ constexpr Shape kShapes[] = {
 struct Weights {
   DType type;
   int64_t k, n;
+  bool packed;
   std::vector<uint8_t> bytes;
   size_t matrix_bytes;
   int copies;
   WeightMatrix matrix(int i) const {
-    return {type, k, n, bytes.data() + static_cast<size_t>(i) * matrix_bytes};
+    return {type, k, n, bytes.data() + static_cast<size_t>(i) * matrix_bytes, packed};
   }
 };
 
-const Weights& weights(DType t, int64_t k, int64_t n) {
+// packed: each copy rewritten by pack_weights (the layout models load into).
+const Weights& weights(DType t, int64_t k, int64_t n, bool packed = false) {
   static std::vector<std::unique_ptr<Weights>> cache;
   for (const auto& ws : cache)
-    if (ws->type == t && ws->k == k && ws->n == n) return *ws;
+    if (ws->type == t && ws->k == k && ws->n == n && ws->packed == packed) return *ws;
   auto ws = std::make_unique<Weights>();
   ws->type = t;
   ws->k = k;
   ws->n = n;
+  ws->packed = false;
   ws->matrix_bytes = row_bytes(t, k) * static_cast<size_t>(n);
   ws->copies = static_cast<int>((kMinTotalBytes + ws->matrix_bytes - 1) / ws->matrix_bytes);
   ws->bytes.resize(ws->matrix_bytes * ws->copies);
@@ -66,6 +69,13 @@ const Weights& weights(DType t, int64_t k, int64_t n) {
   }
   for (int c = 1; c < ws->copies; ++c)
     std::memcpy(ws->bytes.data() + c * ws->matrix_bytes, ws->bytes.data(), ws->matrix_bytes);
+  if (packed) {
+    for (int c = 0; c < ws->copies; ++c) {
+      WeightMatrix w = ws->matrix(c);
+      pack_weights(w, ws->bytes.data() + c * ws->matrix_bytes);
+    }
+    ws->packed = true;
+  }
   cache.push_back(std::move(ws));
   return *cache.back();
 }
@@ -86,13 +96,18 @@ void BM_Dequantize(benchmark::State& state, DType t, SimdIsa isa) {
 }
 
 // Args: tokens, threads.
-// old_path: the dequantize-to-F32 fallback (the only path before the tile kernels), for
-// before/after comparisons.
-void BM_Matmul(benchmark::State& state, DType t, SimdIsa isa, Shape shape, bool old_path) {
+// kOld: the dequantize-to-F32 fallback (the only path before the tile kernels), for
+// before/after comparisons. kPacked: weights in pack_weights' layout, as models load them.
+enum class Path { kTiles, kOld, kPacked };
+
+void BM_Matmul(benchmark::State& state, DType t, SimdIsa isa, Shape shape, Path path) {
   if (!cpu_supports(isa)) return state.SkipWithError("ISA not supported");
+  const bool old_path = path == Path::kOld;
   const int64_t tokens = state.range(0);
   ThreadPool pool(static_cast<int>(state.range(1)));
-  const Weights& ws = weights(t, shape.k, shape.n);
+  if (path == Path::kPacked && !can_pack_weights({t, shape.k, shape.n, nullptr}))
+    return state.SkipWithError("weights cannot be packed on this CPU");
+  const Weights& ws = weights(t, shape.k, shape.n, path == Path::kPacked);
   std::mt19937 rng(2);
   std::normal_distribution<float> normal;
   std::vector<float> x(static_cast<size_t>(tokens * shape.k)), y(tokens * shape.n);
@@ -122,15 +137,17 @@ int register_all() {
     }
   }
   for (DType t : {DType::F16, DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K}) {
-    for (const auto& [isa, old_path] :
-         {std::pair{SimdIsa::kAvx2, false}, std::pair{SimdIsa::kAvx512, false},
-          std::pair{SimdIsa::kAvx512, true}}) {
+    for (const auto& [isa, path] :
+         {std::pair{SimdIsa::kAvx2, Path::kTiles}, std::pair{SimdIsa::kAvx512, Path::kTiles},
+          std::pair{SimdIsa::kAvx512, Path::kOld}, std::pair{SimdIsa::kAvx512, Path::kPacked}}) {
+      if (path == Path::kPacked && t != DType::Q8_0 && t != DType::Q4_0) continue;
       for (const Shape& shape : kShapes) {
         if (shape.k % traits(t).block_elems != 0) continue;  // K=576 has no 256-blocks
         const std::string name = "Matmul/" + std::string(dtype_name(t)) + "/" +
-                                 (old_path ? "old-" : "") + simd_isa_name(isa) + "/" + shape.model +
+                                 (path == Path::kOld ? "old-" : "") + simd_isa_name(isa) +
+                                 (path == Path::kPacked ? "-packed" : "") + "/" + shape.model +
                                  "/K=" + std::to_string(shape.k) + "/N=" + std::to_string(shape.n);
-        benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, t, isa, shape, old_path)
+        benchmark::RegisterBenchmark(name.c_str(), BM_Matmul, t, isa, shape, path)
             ->ArgNames({"tokens", "threads"})
             ->ArgsProduct({{1, 8, 32, 128, 512}, {1, 2}})
             ->Unit(benchmark::kMicrosecond)

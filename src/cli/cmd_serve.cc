@@ -115,7 +115,7 @@ Replicas build_replicas(const ServeOptions& o, const EngineConfig& config, Loade
       rc.cpu_affinity.push_back(cpus[static_cast<size_t>(next_cpu++) % cpus.size()]);
     Model* model = lm.model.get();
     if (r > 0) {
-      out.extra_models.push_back(Model::from_gguf(lm.model->gguf()));
+      out.extra_models.push_back(lm.model->replica());
       model = out.extra_models.back().get();
     }
     out.engines.push_back(

@@ -23,13 +23,41 @@ std::string shape_str(const std::vector<int64_t>& shape) {
 
 std::unique_ptr<Model> Model::load(const std::string& path, GgufFile::Load load,
                                    const std::function<void(size_t, size_t)>& progress) {
-  return from_gguf(GgufFile::open(path, load, progress));
+  return from_gguf(GgufFile::open(path, load, progress), load == GgufFile::Load::kRead);
 }
 
-std::unique_ptr<Model> Model::from_gguf(GgufFile file) {
+std::unique_ptr<Model> Model::from_gguf(GgufFile file, bool pack) {
+  if (pack && !file.writable())
+    fail("{}: packing weights needs the file read into memory (Load::kRead)", file.path());
   std::unique_ptr<Model> model(new Model(std::move(file)));
   model->bind_weights();
+  if (pack) model->pack_matrices();
   return model;
+}
+
+std::unique_ptr<Model> Model::replica() const {
+  std::unique_ptr<Model> model(new Model(*this));
+  model->scratch_ = {};
+  return model;
+}
+
+void Model::pack_matrices() {
+  auto pack = [](WeightMatrix& w) {
+    if (can_pack_weights(w))
+      pack_weights(w, const_cast<uint8_t*>(static_cast<const uint8_t*>(w.data)));
+  };
+  for (LayerWeights& l : layers_)
+    for (WeightMatrix* w : {&l.wq, &l.wk, &l.wv, &l.wo, &l.w_gate, &l.w_up, &l.w_down}) pack(*w);
+  if (!config_.tied_embeddings) {
+    pack(output_);
+  } else if (can_pack_weights(output_)) {
+    // The lookup reads the embedding's rows, so the output projection gets its own copy.
+    const size_t bytes = output_.row_stride() * static_cast<size_t>(output_.out_features);
+    packed_output_ = std::make_shared<HugePageBuffer>(bytes);
+    std::memcpy(packed_output_->data(), output_.data, bytes);
+    output_.data = packed_output_->data();
+    pack_weights(output_, packed_output_->data());
+  }
 }
 
 Model::Model(GgufFile file) : file_(std::move(file)), config_(ModelConfig::from_gguf(file_)) {}

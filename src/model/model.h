@@ -1,5 +1,6 @@
 // A loaded Llama-family transformer (llama, mistral, qwen2, ...) and its CPU forward pass.
-// Weights stay in the memory-mapped GGUF file in their stored type.
+// Weights stay in the GGUF file's bytes in their stored type (see Model::load for the one
+// change of layout).
 #pragma once
 
 #include <functional>
@@ -8,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "base/huge_page_buffer.h"
 #include "base/thread_pool.h"
 #include "model/forward_batch.h"
 #include "model/model_config.h"
@@ -31,13 +33,21 @@ class Model {
  public:
   // Opens, validates and binds the model; throws pareto::Error naming the file and the
   // missing or malformed tensor.
-  // Weights are read into huge-page memory by default (GgufFile::Load).
+  // Weights are read into huge-page memory by default (GgufFile::Load). With kRead, matrices
+  // the AVX-512 VNNI kernels can take (Q8_0, Q4_0) are packed in place (pack_weights): same
+  // size, same results, faster matmuls. Tied embeddings then get a packed copy for the output
+  // projection (the lookup keeps reading the file's rows). kMap leaves the file's bytes alone.
   static std::unique_ptr<Model> load(const std::string& path,
                                      GgufFile::Load load = GgufFile::Load::kRead,
                                      const std::function<void(size_t, size_t)>& progress = {});
-  static std::unique_ptr<Model> from_gguf(GgufFile file);
+  // pack: as kRead above; the file's tensor bytes must then be writable memory it owns.
+  static std::unique_ptr<Model> from_gguf(GgufFile file, bool pack = false);
+  // Another Model over the same weights (packed or not), with its own scratch buffers: one per
+  // engine replica.
+  std::unique_ptr<Model> replica() const;
 
   const ModelConfig& config() const { return config_; }
+  // The file: metadata and tensor table. The bytes of packed matrices are no longer GGUF rows.
   const GgufFile& gguf() const { return file_; }
   // Bytes of weights a forward pass reads (all matrices; embeddings only count when tied).
   size_t weight_bytes() const;
@@ -53,7 +63,9 @@ class Model {
 
  private:
   explicit Model(GgufFile file);
+  Model(const Model&) = default;
   void bind_weights();
+  void pack_matrices();
   void embed(std::span<const int32_t> tokens, float* x) const;
   void check_batch(const ForwardBatch& batch, std::span<const KvLayerView> kv_layers) const;
 
@@ -61,6 +73,7 @@ class Model {
   ModelConfig config_;
   WeightMatrix token_embd_;
   WeightMatrix output_;
+  std::shared_ptr<HugePageBuffer> packed_output_;  // tied embeddings' packed copy
   const float* output_norm_ = nullptr;
   std::vector<LayerWeights> layers_;
 

@@ -4,6 +4,7 @@
 #include "ops/matmul.h"
 
 #include <algorithm>
+#include <cstring>
 #include <vector>
 
 #include "base/error.h"
@@ -92,10 +93,6 @@ PreparedActs prepare_acts(const TileTable& tab, int64_t k, const float* x, int64
       num_blocks = k / 32;
       row_bytes = static_cast<size_t>(num_blocks) * sizeof(ActQ8);
       break;
-    case ActKind::kQ8Pair:
-      num_blocks = k / 32;
-      row_bytes = static_cast<size_t>((num_blocks + 1) / 2) * sizeof(ActQ8Pair);
-      break;
     default:
       num_blocks = k / 256;
       row_bytes = static_cast<size_t>(num_blocks) * sizeof(ActQ8K);
@@ -113,8 +110,6 @@ PreparedActs prepare_acts(const TileTable& tab, int64_t k, const float* x, int64
       uint8_t* row = out + static_cast<size_t>(t) * row_bytes;
       if (tab.quantize != nullptr)
         tab.quantize(x + t * k, k, tab.zero_point, row);
-      else if (tab.act == ActKind::kQ8Pair)
-        quantize_act_q8_pairs(x + t * k, k, tab.zero_point, reinterpret_cast<ActQ8Pair*>(row));
       else if (tab.act == ActKind::kQ8)
         quantize_act_q8(x + t * k, k, tab.zero_point, reinterpret_cast<ActQ8*>(row));
       else
@@ -129,9 +124,83 @@ PreparedActs prepare_acts(const TileTable& tab, int64_t k, const float* x, int64
   return {out, row_bytes, num_blocks};
 }
 
+// The calling thread's buffer for one group of num_blocks packed blocks, 64-byte aligned.
+uint8_t* group_buffer(int64_t num_blocks) {
+  const size_t bytes = static_cast<size_t>(num_blocks) * matmul_detail::kPackedBlockBytes;
+  thread_local std::vector<uint8_t> buffer;
+  if (buffer.size() < bytes + 64) buffer.resize(bytes + 64);
+  return buffer.data() + (-reinterpret_cast<uintptr_t>(buffer.data()) & 63);
+}
+
+// run_rows for packed-group kernels: each group of rows is packed once, into a buffer of the
+// calling thread that stays in cache while every token tile reads it (a single tile packs in
+// registers instead).
+void run_groups(const TileTable& tab, const WeightMatrix& w, const PreparedActs& acts,
+                int64_t num_tokens, float* y, int64_t row_begin, int64_t row_end) {
+  using matmul_detail::kGroupRows;
+  using matmul_detail::kMaxTileTokens;
+  const size_t w_stride = w.row_stride();
+  const int64_t n = w.out_features;
+  if (num_tokens <= kMaxTileTokens) {
+    for (int64_t r0 = row_begin; r0 < row_end; r0 += kGroupRows) {
+      const int rows = static_cast<int>(std::min<int64_t>(kGroupRows, row_end - r0));
+      tab.direct[num_tokens - 1](w.row(r0), w_stride, rows, acts.data, acts.row_bytes,
+                                 acts.num_blocks, y + r0, n);
+    }
+    return;
+  }
+  uint8_t* packed = group_buffer(acts.num_blocks);
+  for (int64_t r0 = row_begin; r0 < row_end; r0 += kGroupRows) {
+    const int rows = static_cast<int>(std::min<int64_t>(kGroupRows, row_end - r0));
+    tab.pack(w.row(r0), w_stride, rows, acts.num_blocks, packed);
+    for (int64_t t0 = 0; t0 < num_tokens; t0 += kMaxTileTokens) {
+      const int64_t tokens = std::min<int64_t>(kMaxTileTokens, num_tokens - t0);
+      tab.group[tokens - 1](packed, acts.data + static_cast<size_t>(t0) * acts.row_bytes,
+                            acts.row_bytes, acts.num_blocks, y + t0 * n + r0, n, rows);
+    }
+  }
+}
+
+// run_rows for a matrix in the resident packed layout; row_begin and row_end are multiples of
+// kGroupRows (matmul_multi_isa aligns the shares).
+void run_resident(const TileTable& tab, const WeightMatrix& w, const PreparedActs& acts,
+                  int64_t num_tokens, float* y, int64_t row_begin, int64_t row_end) {
+  using matmul_detail::kGroupRows;
+  using matmul_detail::kMaxTileTokens;
+  const size_t group_bytes = w.row_stride() * kGroupRows;
+  const int64_t n = w.out_features;
+  if (num_tokens <= kMaxTileTokens) {
+    for (int64_t r0 = row_begin; r0 < row_end; r0 += kGroupRows) {
+      const uint8_t* group = static_cast<const uint8_t*>(w.data) + (r0 / kGroupRows) * group_bytes;
+      tab.resident[num_tokens - 1](group, acts.data, acts.row_bytes, acts.num_blocks, y + r0, n);
+    }
+    return;
+  }
+  // Several token tiles: each group is unpacked once into an aligned buffer they all read
+  // (the compact layout costs each tile unaligned loads and, for Q4_0, the nibble split).
+  uint8_t* expanded = group_buffer(acts.num_blocks);
+  for (int64_t r0 = row_begin; r0 < row_end; r0 += kGroupRows) {
+    tab.expand(static_cast<const uint8_t*>(w.data) + (r0 / kGroupRows) * group_bytes,
+               acts.num_blocks, expanded);
+    for (int64_t t0 = 0; t0 < num_tokens; t0 += kMaxTileTokens) {
+      const int64_t tokens = std::min<int64_t>(kMaxTileTokens, num_tokens - t0);
+      tab.group[tokens - 1](expanded, acts.data + static_cast<size_t>(t0) * acts.row_bytes,
+                            acts.row_bytes, acts.num_blocks, y + t0 * n + r0, n, kGroupRows);
+    }
+  }
+}
+
 // Outputs y[:, row_begin..row_end) for every token.
 void run_rows(const TileTable& tab, const WeightMatrix& w, const PreparedActs& acts,
               int64_t num_tokens, float* y, int64_t row_begin, int64_t row_end) {
+  if (w.packed) {
+    run_resident(tab, w, acts, num_tokens, y, row_begin, row_end);
+    return;
+  }
+  if (tab.pack != nullptr) {
+    run_groups(tab, w, acts, num_tokens, y, row_begin, row_end);
+    return;
+  }
   const size_t w_stride = w.row_stride();
   const int64_t n = w.out_features;
   const int64_t tr = tab.tile_rows, tt = tab.tile_tokens;
@@ -179,6 +248,7 @@ void matmul_multi_isa(SimdIsa isa, const MatmulTarget* targets, int count, const
   PreparedActs prepared[kMaxMulti];
   int num_jobs = 0, num_prepared = 0;
   int64_t total_rows = 0;
+  bool any_packed = false;
   for (int i = 0; i < count; ++i) {
     const MatmulTarget& tg = targets[i];
     if (tg.w.out_features == 0) continue;
@@ -187,6 +257,9 @@ void matmul_multi_isa(SimdIsa isa, const MatmulTarget* targets, int count, const
       continue;
     }
     const TileTable* tab = tile_table(isa, tg.w.type);
+    if (tg.w.packed && (tab == nullptr || tab->resident[0] == nullptr))
+      fail("matmul: {} weights packed for AVX-512 VNNI, which {} kernels cannot read",
+           dtype_name(tg.w.type), simd_isa_name(isa));
     if (tab == nullptr) {
       matmul_generic(isa, tg.w, x, num_tokens, tg.y, pool);
       continue;
@@ -199,7 +272,11 @@ void matmul_multi_isa(SimdIsa isa, const MatmulTarget* targets, int count, const
       prepared[slot] = prepare_acts(*tab, k, x, num_tokens, pool, slot);
       ++num_prepared;
     }
+    // Each matrix starts on a group boundary, so no share splits a packed group.
+    total_rows = (total_rows + matmul_detail::kGroupRows - 1) / matmul_detail::kGroupRows *
+                 matmul_detail::kGroupRows;
     jobs[num_jobs++] = {tab, &tg, prepared[slot], total_rows};
+    if (tg.w.packed) any_packed = true;
     total_rows += tg.w.out_features;
   }
   if (num_jobs == 0) return;
@@ -208,8 +285,14 @@ void matmul_multi_isa(SimdIsa isa, const MatmulTarget* targets, int count, const
   // per matrix. Every row costs K * num_tokens multiply-adds whatever its matrix.
   const int64_t macs_per_row = k * num_tokens;
   int64_t grain = (kMinMacsPerShare + macs_per_row - 1) / macs_per_row;
-  grain = (grain + matmul_detail::kMaxTileRows - 1) / matmul_detail::kMaxTileRows *
-          matmul_detail::kMaxTileRows;
+  // Shares of whole groups for the packed kernels when they pack (a multiple of every tile's
+  // rows too). A single token tile packs in registers, where a partial group only leaves lanes
+  // idle, so finer shares even out the threads of a small matrix (llama-135m's 576 rows in
+  // groups of 16 gave shares of 4 and 5 groups: 2-thread GEMV -30%).
+  const int64_t align = num_tokens <= matmul_detail::kMaxTileTokens && !any_packed
+                            ? matmul_detail::kMaxTileRows
+                            : matmul_detail::kGroupRows;
+  grain = (grain + align - 1) / align * align;
   pool.parallel_for(
       total_rows,
       [&](int64_t begin, int64_t end, int) {
@@ -240,8 +323,35 @@ void matmul_multi(const MatmulTarget* targets, int count, const float* x, int64_
   matmul_multi_isa(active_simd_isa(), targets, count, x, num_tokens, pool);
 }
 
+bool can_pack_weights(const WeightMatrix& w) {
+  if (w.packed || (w.type != DType::Q8_0 && w.type != DType::Q4_0)) return false;
+  if (w.out_features % matmul_detail::kGroupRows != 0 || w.in_features % 32 != 0) return false;
+  const TileTable* tab = tile_table(active_simd_isa(), w.type);
+  return tab != nullptr && tab->repack != nullptr;
+}
+
+void pack_weights(WeightMatrix& w, uint8_t* data) {
+  if (!can_pack_weights(w))
+    fail("pack_weights: cannot pack {} [{} x {}]{} on this CPU", dtype_name(w.type), w.out_features,
+         w.in_features, w.packed ? " (already packed)" : "");
+  if (data != w.data) fail("pack_weights: data is not the matrix's bytes");
+  const TileTable* tab = tile_table(active_simd_isa(), w.type);
+  const size_t stride = w.row_stride();
+  const size_t group_bytes = stride * matmul_detail::kGroupRows;
+  const int64_t num_blocks = w.in_features / 32;
+  // Each group is rewritten from a copy of its own bytes: the layouts have the same size.
+  std::vector<uint8_t> rows(group_bytes);
+  for (int64_t g = 0; g < w.out_features / matmul_detail::kGroupRows; ++g) {
+    uint8_t* group = data + static_cast<size_t>(g) * group_bytes;
+    std::memcpy(rows.data(), group, group_bytes);
+    tab->repack(rows.data(), stride, num_blocks, group);
+  }
+  w.packed = true;
+}
+
 void matmul_ref(const WeightMatrix& w, const float* x, int64_t num_tokens, float* y) {
   check_args(w, x, num_tokens, y);
+  if (w.packed) fail("matmul_ref: cannot read packed weights");
   const int64_t k = w.in_features;
   const int64_t n = w.out_features;
   std::vector<float> row(static_cast<size_t>(k));

@@ -16,6 +16,8 @@ struct WeightMatrix {
   int64_t in_features = 0;   // K
   int64_t out_features = 0;  // N
   const void* data = nullptr;
+  // The bytes are in the resident packed layout of pack_weights, not GGUF's rows.
+  bool packed = false;
 
   size_t row_stride() const { return row_bytes(type, in_features); }
   const uint8_t* row(int64_t n) const {
@@ -40,6 +42,18 @@ struct MatmulTarget {
 // Each y is bit-identical to what matmul(targets[i].w, x, num_tokens, targets[i].y) gives.
 void matmul_multi(const MatmulTarget* targets, int count, const float* x, int64_t num_tokens,
                   ThreadPool& pool);
+
+// Whether pack_weights can pack w on this CPU: Q8_0 or Q4_0, out_features a multiple of 16,
+// and AVX-512 VNNI (whose kernels are the only ones that read the packed layout).
+bool can_pack_weights(const WeightMatrix& w);
+
+// Rewrites w's bytes in place (data: the same bytes as w.data, writable) from GGUF's rows into
+// the layout the AVX-512 VNNI kernels read best: per group of 16 rows, per block, the 16 rows'
+// weights transposed so that vector lane r belongs to row r, then their 16 scales. The size is
+// unchanged. matmul then streams each group once, sequentially, and gives results
+// bit-identical to the unpacked matrix's; w.packed becomes true, and matmul_ref, the other SIMD
+// levels and the row accessors can no longer read w. Throws unless can_pack_weights(w).
+void pack_weights(WeightMatrix& w, uint8_t* data);
 
 // Scalar reference: dequantizes each row with dequantize_row_ref and accumulates in double.
 void matmul_ref(const WeightMatrix& w, const float* x, int64_t num_tokens, float* y);

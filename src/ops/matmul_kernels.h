@@ -12,14 +12,13 @@ namespace pareto::matmul_detail {
 
 // What a kernel reads as activations.
 enum class ActKind {
-  kF32,     // the caller's F32 rows as they are
-  kQ8,      // ActQ8 blocks of 32 (matmul_quant_act.h)
-  kQ8K,     // ActQ8K super-blocks of 256
-  kQ8Pair,  // ActQ8Pair: two 32-blocks per 64-byte vector (AVX-512 kernels)
+  kF32,  // the caller's F32 rows as they are
+  kQ8,   // ActQ8 blocks of 32 (matmul_quant_act.h)
+  kQ8K,  // ActQ8K super-blocks of 256
 };
 
-// Quantizes one token row x: [k] into the layout of the table's ActKind (for kQ8Pair,
-// bit-identical to quantize_act_q8_pairs).
+// Quantizes one token row x: [k] into the layout of the table's ActKind, bit-identical to the
+// scalar quantizer of matmul_quant_act.h.
 using QuantizeFn = void (*)(const float* x, int64_t k, int32_t zero_point, void* out);
 
 // Computes a tile of rows x tokens outputs:
@@ -35,13 +34,45 @@ using TileFn = void (*)(const uint8_t* w, size_t w_stride, const uint8_t* act, s
 inline constexpr int kMaxTileRows = 4;
 inline constexpr int kMaxTileTokens = 8;
 
+// Packed-group kernels (AVX-512 Q8_0/Q4_0, matmul_group_kernels_inl.h): kGroupRows weight rows
+// at a time are first packed into a buffer of num_blocks * kPackedBlockBytes (64-byte aligned),
+// which every token tile of the call then reads.
+inline constexpr int kGroupRows = 16;
+inline constexpr size_t kPackedBlockBytes = 576;
+// Packs rows w .. w + (rows - 1) * w_stride (rows <= kGroupRows) of num_blocks blocks each.
+using PackFn = void (*)(const uint8_t* w, size_t w_stride, int rows, int64_t num_blocks,
+                        uint8_t* packed);
+// y[t * y_stride + r] for r < rows and t < tokens of the tile, from a packed group.
+using GroupFn = void (*)(const uint8_t* packed, const uint8_t* act, size_t act_stride,
+                         int64_t num_blocks, float* y, int64_t y_stride, int rows);
+// The same outputs as pack + GroupFn, straight from the weight rows (packing in registers):
+// for calls of one token tile, where a packed copy would be read only once.
+using DirectFn = void (*)(const uint8_t* w, size_t w_stride, int rows, const uint8_t* act,
+                          size_t act_stride, int64_t num_blocks, float* y, int64_t y_stride);
+
+// Kernels for matrices in the resident packed layout (pack_weights): w is a group's first byte,
+// 16 rows of num_blocks blocks; y[t * y_stride + r] for r < 16 and t < tokens.
+using ResidentFn = void (*)(const uint8_t* w, const uint8_t* act, size_t act_stride,
+                            int64_t num_blocks, float* y, int64_t y_stride);
+// Unpacks a group in the resident packed layout into the form PackFn writes.
+using ExpandFn = void (*)(const uint8_t* w, int64_t num_blocks, uint8_t* packed);
+// Writes a copy of 16 rows (w_stride apart) in the resident packed layout to out.
+using RepackFn = void (*)(const uint8_t* rows, size_t w_stride, int64_t num_blocks, uint8_t* out);
+
 struct TileTable {
   ActKind act;
-  int32_t zero_point;   // for kQ8/kQ8Pair: the zero point folded into ActQ8::bias
-  QuantizeFn quantize;  // nullptr: the scalar quantizer of matmul_quant_act.h
-  int tile_rows;        // <= kMaxTileRows
-  int tile_tokens;      // <= kMaxTileTokens
+  int32_t zero_point;                       // for kQ8: the zero point folded into ActQ8::bias
+  QuantizeFn quantize;                      // nullptr: the scalar quantizer of matmul_quant_act.h
+  int tile_rows;                            // <= kMaxTileRows
+  int tile_tokens;                          // <= kMaxTileTokens
   TileFn fn[kMaxTileRows][kMaxTileTokens];  // fn[rows - 1][tokens - 1]
+  // Set for packed-group kernels, which then replace fn: group[tokens - 1], tokens <= 8.
+  PackFn pack = nullptr;
+  GroupFn group[kMaxTileTokens] = {};
+  DirectFn direct[kMaxTileTokens] = {};
+  RepackFn repack = nullptr;
+  ResidentFn resident[kMaxTileTokens] = {};
+  ExpandFn expand = nullptr;
 };
 
 // The kernels for weight type t, or nullptr when that level has none (matmul then falls back to

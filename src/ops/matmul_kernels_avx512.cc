@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 
 #include "base/dtype.h"
 #include "ops/matmul_kernels.h"

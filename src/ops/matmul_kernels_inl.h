@@ -188,108 +188,7 @@ void tile_q4_0(const uint8_t* w, size_t ws, const uint8_t* a, size_t as, int64_t
 #endif
 
 #if PARETO_MM_AVX512
-// ---------------------------------------------------------------------------------------------
-// Q8_0 and Q4_0 x ActQ8Pair (AVX-512 only): blocks 2p and 2p + 1 share one 64-byte vpdpbusd,
-// one int->float convert and one FMA per output, half the per-block work of the 256-bit kernels
-// above. The weights are the unsigned operand (Q8_0 moved to 0..255 by flipping the sign bit,
-// zero point 128; Q4_0 nibbles, zero point 8) and the activations the signed one; the zero
-// point comes back through ActQ8Pair::bias, which starts lanes 0 and 1 of the int32 sum. Lane i
-// of every vector belongs to block 2p + i % 2 (ActQ8Pair's interleave), so the scales are a
-// 64-bit broadcast of [d(2p), d(2p + 1)].
-
-// [a, b, a, b, ...] from two halves. (maskz forms as in vload_f16 below.)
-inline __m512 pair_scales(uint16_t a, uint16_t b) {
-  const __m128 f =
-      _mm_cvtph_ps(_mm_cvtsi32_si128(static_cast<int>(a | (static_cast<uint32_t>(b) << 16))));
-  return _mm512_castpd_ps(_mm512_maskz_broadcastsd_pd(0xFF, _mm_castps_pd(f)));
-}
-
-// The unsigned weight bytes of blocks b and b + 1 in ActQ8Pair's lane order, and their scales.
-// kBoth false: block b is the row's last; the partner lanes get zero weights and a zero scale.
-struct PairQ8_0 {
-  static constexpr int32_t kZeroPoint = 128;
-  static constexpr int64_t kBlockBytes = sizeof(BlockQ8_0);
-  template <bool kBoth>
-  static __m512i load(const uint8_t* row, int64_t b, __m512& dw) {
-    const BlockQ8_0* blk = reinterpret_cast<const BlockQ8_0*>(row) + b;
-    const __m512i a = _mm512_zextsi256_si512(loadu256(blk[0].qs));
-    const __m512i c = kBoth ? _mm512_zextsi256_si512(loadu256(blk[1].qs)) : _mm512_setzero_si512();
-    dw = pair_scales(blk[0].d, kBoth ? blk[1].d : 0);
-    const __m512i idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-    return _mm512_xor_si512(_mm512_permutex2var_epi32(a, idx, c),
-                            _mm512_set1_epi8(static_cast<char>(0x80)));
-  }
-};
-
-struct PairQ4_0 {
-  static constexpr int32_t kZeroPoint = 8;
-  static constexpr int64_t kBlockBytes = sizeof(BlockQ4_0);
-  template <bool kBoth>
-  static __m512i load(const uint8_t* row, int64_t b, __m512& dw) {
-    const BlockQ4_0* blk = reinterpret_cast<const BlockQ4_0*>(row) + b;
-    const __m256i q =
-        _mm256_setr_m128i(loadu128(blk[0].qs), kBoth ? loadu128(blk[1].qs) : _mm_setzero_si128());
-    // 16-byte quarters: low nibbles of b, of b + 1, high nibbles of b, of b + 1.
-    const __m512i z = _mm512_and_si512(
-        _mm512_maskz_inserti64x4(0xFF, _mm512_zextsi256_si512(q), _mm256_srli_epi16(q, 4), 1),
-        _mm512_set1_epi8(0x0F));
-    dw = pair_scales(blk[0].d, kBoth ? blk[1].d : 0);
-    const __m512i idx = _mm512_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7, 8, 12, 9, 13, 10, 14, 11, 15);
-    return _mm512_maskz_permutexvar_epi32(0xFFFF, idx, z);
-  }
-};
-
-template <class W, int R, int T, bool kBoth>
-inline void pair_step(const uint8_t* w, size_t w_stride, const uint8_t* act, size_t act_stride,
-                      int64_t p, int64_t distance, __m512 (&acc)[R][T]) {
-  __m512i wq[R];
-  __m512 dw[R];
-  for (int r = 0; r < R; ++r) prefetch_ahead(w + r * w_stride + 2 * p * W::kBlockBytes, distance);
-  for (int r = 0; r < R; ++r) wq[r] = W::template load<kBoth>(w + r * w_stride, 2 * p, dw[r]);
-  for (int t = 0; t < T; ++t) {
-    const ActQ8Pair* xp = reinterpret_cast<const ActQ8Pair*>(act + t * act_stride) + p;
-    const __m512i xq = _mm512_loadu_si512(xp->qs);
-    double dx2;
-    __builtin_memcpy(&dx2, xp->d, sizeof dx2);
-    const __m512 dx = _mm512_castpd_ps(_mm512_set1_pd(dx2));
-    const __m512i bias =
-        _mm512_zextsi128_si512(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(xp->bias)));
-    for (int r = 0; r < R; ++r) {
-      const __m512i isum = _mm512_dpbusd_epi32(bias, wq[r], xq);
-      acc[r][t] = _mm512_fmadd_ps(_mm512_maskz_cvtepi32_ps(0xFFFF, isum), _mm512_mul_ps(dw[r], dx),
-                                  acc[r][t]);
-    }
-  }
-}
-
-template <class W, int R, int T>
-void tile_pairs(const uint8_t* w, size_t w_stride, const uint8_t* act, size_t act_stride,
-                int64_t num_blocks, float* y, int64_t y_stride) {
-  __m512 acc[R][T];
-  for (int r = 0; r < R; ++r)
-    for (int t = 0; t < T; ++t) acc[r][t] = _mm512_setzero_ps();
-  const int64_t num_pairs = num_blocks / 2;
-  const int64_t distance = prefetch_distance<R>(w_stride);
-  for (int64_t p = 0; p < num_pairs; ++p)
-    pair_step<W, R, T, true>(w, w_stride, act, act_stride, p, distance, acc);
-  if (num_blocks % 2 != 0)
-    pair_step<W, R, T, false>(w, w_stride, act, act_stride, num_pairs, distance, acc);
-  for (int t = 0; t < T; ++t)
-    for (int r = 0; r < R; ++r) y[t * y_stride + r] = hsum512(acc[r][t]);
-}
-
-template <int R, int T>
-void tile_q8_0_pairs(const uint8_t* w, size_t ws, const uint8_t* a, size_t as, int64_t nb, float* y,
-                     int64_t ys) {
-  tile_pairs<PairQ8_0, R, T>(w, ws, a, as, nb, y, ys);
-}
-template <int R, int T>
-void tile_q4_0_pairs(const uint8_t* w, size_t ws, const uint8_t* a, size_t as, int64_t nb, float* y,
-                     int64_t ys) {
-  tile_pairs<PairQ4_0, R, T>(w, ws, a, as, nb, y, ys);
-}
-
-// The scalar quantizer's value for each of 16 lanes (see quantize_pairs).
+// The scalar quantizer's value for each of 16 lanes (quantize_block in matmul_quant_act.cc).
 inline __m512i quantize16(__m512 v, __m512 id) {
   const __m512 lim = _mm512_set1_ps(127.0f);
   v = _mm512_roundscale_ps(_mm512_mul_ps(v, id), _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
@@ -317,39 +216,7 @@ void quantize_q8k(const float* x, int64_t k, int32_t /*zero_point*/, void* out_v
   }
 }
 
-// quantize_act_q8_pairs, 32 values per step. Same operations as the scalar quantize_block: the
-// maximum is exact in any order, d and its inverse are the same scalar divisions, x * id is one
-// rounded product, and round-to-nearest-even by roundscale equals the scalar's add/subtract of
-// 1.5 * 2^23 for |x * id| <= 127 (NaN inputs aside).
-void quantize_pairs(const float* x, int64_t k, int32_t zero_point, void* out_v) {
-  ActQ8Pair* out = static_cast<ActQ8Pair*>(out_v);
-  const int64_t num_blocks = k / 32;
-  const __m512i idx = _mm512_setr_epi32(0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23);
-  for (int64_t p = 0; p < (num_blocks + 1) / 2; ++p) {
-    ActQ8Pair& pair = out[p];
-    __m512i q[2] = {_mm512_setzero_si512(), _mm512_setzero_si512()};
-    for (int h = 0; h < 2; ++h) {
-      if (2 * p + h >= num_blocks) {
-        pair.d[h] = 0.0f;
-        pair.bias[h] = 0;
-        break;
-      }
-      const float* xb = x + (2 * p + h) * 32;
-      const __m512 v0 = _mm512_loadu_ps(xb);
-      const __m512 v1 = _mm512_loadu_ps(xb + 16);
-      const float amax = _mm512_reduce_max_ps(_mm512_max_ps(_mm512_abs_ps(v0), _mm512_abs_ps(v1)));
-      const float d = amax / 127.0f;
-      const __m512 id = _mm512_set1_ps(d > 0.0f ? 1.0f / d : 0.0f);
-      const __m512i i0 = quantize16(v0, id);
-      const __m512i i1 = quantize16(v1, id);
-      pair.d[h] = d;
-      pair.bias[h] = -zero_point * _mm512_reduce_add_epi32(_mm512_add_epi32(i0, i1));
-      q[h] = _mm512_zextsi256_si512(
-          _mm256_setr_m128i(_mm512_cvtepi32_epi8(i0), _mm512_cvtepi32_epi8(i1)));
-    }
-    _mm512_storeu_si512(pair.qs, _mm512_permutex2var_epi32(q[0], idx, q[1]));
-  }
-}
+#include "ops/matmul_group_kernels_inl.h"
 #endif  // PARETO_MM_AVX512
 
 // ---------------------------------------------------------------------------------------------
@@ -607,21 +474,37 @@ constexpr matmul_detail::QuantizeFn kQuantizeQ8K = nullptr;
 #endif
 
 #if PARETO_MM_AVX512
-// Q8_0: 4 x 4 tiles (16 accumulators, 4 weight and 4 scale vectors in the 32 registers). Q4_0
-// takes 2 x 8: its nibble unpacking costs more per row, so each row serves more tokens
-// (~5-10% faster than 4 x 4 on the model shapes of bench/matmul_bench.cc).
-const TileTable kQ8_0Tiles = {ActKind::kQ8Pair,
-                              PairQ8_0::kZeroPoint,
-                              quantize_pairs,
-                              4,
-                              4,
-                              PARETO_TILES(PARETO_TILE_ROW4, tile_q8_0_pairs)};
-const TileTable kQ4_0Tiles = {ActKind::kQ8Pair,
-                              PairQ4_0::kZeroPoint,
-                              quantize_pairs,
-                              2,
+// Q8_0 and Q4_0: groups of 16 rows (matmul_group_kernels_inl.h), up to 8 tokens a tile.
+#define PARETO_GROUP_FNS(fn, ...)                                                                  \
+  {                                                                                                \
+    fn<__VA_ARGS__ 1>, fn<__VA_ARGS__ 2>, fn<__VA_ARGS__ 3>, fn<__VA_ARGS__ 4>, fn<__VA_ARGS__ 5>, \
+        fn<__VA_ARGS__ 6>, fn<__VA_ARGS__ 7>, fn<__VA_ARGS__ 8>                                    \
+  }
+const TileTable kQ8_0Tiles = {ActKind::kQ8,
+                              128,
+                              quantize_q8,
+                              0,
+                              0,
+                              {},
+                              pack_group<GroupQ8_0>,
+                              PARETO_GROUP_FNS(group_tile),
+                              PARETO_GROUP_FNS(group_direct, GroupQ8_0, ),
+                              repack_group<GroupQ8_0>,
+                              PARETO_GROUP_FNS(group_resident, GroupQ8_0, ),
+                              expand_group<GroupQ8_0>};
+const TileTable kQ4_0Tiles = {ActKind::kQ8,
                               8,
-                              PARETO_TILES(PARETO_TILE_ROW8, tile_q4_0_pairs)};
+                              quantize_q8,
+                              0,
+                              0,
+                              {},
+                              pack_group<GroupQ4_0>,
+                              PARETO_GROUP_FNS(group_tile),
+                              PARETO_GROUP_FNS(group_direct, GroupQ4_0, ),
+                              repack_group<GroupQ4_0>,
+                              PARETO_GROUP_FNS(group_resident, GroupQ4_0, ),
+                              expand_group<GroupQ4_0>};
+#undef PARETO_GROUP_FNS
 #else
 const TileTable kQ8_0Tiles = {
     ActKind::kQ8, 0, nullptr, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q8_0)};

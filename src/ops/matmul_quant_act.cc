@@ -40,22 +40,6 @@ void quantize_act_q8(const float* x, int64_t k, int32_t zero_point, ActQ8* out) 
   }
 }
 
-void quantize_act_q8_pairs(const float* x, int64_t k, int32_t zero_point, ActQ8Pair* out) {
-  const int64_t num_blocks = k / 32;
-  for (int64_t p = 0; p < (num_blocks + 1) / 2; ++p) {
-    ActQ8 blk[2] = {};
-    const int64_t in_pair = std::min<int64_t>(2, num_blocks - 2 * p);
-    quantize_act_q8(x + p * 64, 32 * in_pair, zero_point, blk);
-    ActQ8Pair& pair = out[p];
-    for (int h = 0; h < 2; ++h) {
-      pair.d[h] = blk[h].d;
-      pair.bias[h] = blk[h].bias;
-    }
-    for (int i = 0; i < 16; ++i)
-      for (int e = 0; e < 4; ++e) pair.qs[4 * i + e] = blk[i % 2].qs[4 * (i / 2) + e];
-  }
-}
-
 void quantize_act_q8k(const float* x, int64_t k, ActQ8K* out) {
   for (int64_t b = 0; b < k / 256; ++b) {
     ActQ8K& blk = out[b];

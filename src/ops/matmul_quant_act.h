@@ -25,26 +25,11 @@ struct ActQ8K {
   int8_t qs[256];
 };
 
-// Two consecutive 32-blocks (2j, 2j + 1) for the AVX-512 kernels, which multiply both with one
-// 64-byte dot product. qs interleaves the blocks by 4-byte groups: bytes 4i..4i+3 hold elements
-// 4(i/2)..4(i/2)+3 of block 2j + (i % 2), so int32 lane i of vpdpbusd sums four products of one
-// block and a 64-bit broadcast of d (or bias) lines up with the lanes. Lanes of an odd last block
-// with no partner are zero (d, bias and qs).
-struct ActQ8Pair {
-  float d[2];
-  int32_t bias[2];  // as ActQ8::bias, per block
-  int8_t qs[64];
-};
-
 static_assert(sizeof(ActQ8) == 40);
-static_assert(sizeof(ActQ8Pair) == 80);
 static_assert(sizeof(ActQ8K) == 292);
 
 // x: [k] F32, k a multiple of 32; out: [k / 32]. |qs| <= 127, d = max|x| / 127.
 void quantize_act_q8(const float* x, int64_t k, int32_t zero_point, ActQ8* out);
-// x: [k] F32, k a multiple of 32; out: [ceil(k / 64)]. Same values as quantize_act_q8, laid out
-// as ActQ8Pair says.
-void quantize_act_q8_pairs(const float* x, int64_t k, int32_t zero_point, ActQ8Pair* out);
 // x: [k] F32, k a multiple of 256; out: [k / 256]. |qs| <= 127.
 void quantize_act_q8k(const float* x, int64_t k, ActQ8K* out);
 

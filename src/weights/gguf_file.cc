@@ -148,6 +148,7 @@ GgufFile GgufFile::open(const std::string& path, Load load,
     f.data_ = copy->data();
     f.size_ = copy->size();
     f.storage_ = std::move(copy);
+    f.writable_ = true;
   } else {
     auto mapping = std::make_shared<MappedFile>(path);
     f.data_ = mapping->data();

@@ -79,6 +79,10 @@ class GgufFile {
   double get_float_or(std::string_view key, double fallback) const;
   bool get_bool_or(std::string_view key, bool fallback) const;
 
+  // Whether the bytes are this file's own writable copy (Load::kRead), which a Model may
+  // rewrite in place (Model::from_gguf's pack).
+  bool writable() const { return writable_; }
+
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
   const GgufTensorInfo* find_tensor(std::string_view name) const;
 
@@ -89,6 +93,7 @@ class GgufFile {
   std::shared_ptr<const void> storage_;  // the mapping or copy; null for a caller's buffer
   const uint8_t* data_ = nullptr;
   size_t size_ = 0;
+  bool writable_ = false;
   std::string name_;
   uint32_t version_ = 0;
   uint64_t alignment_ = kDefaultAlignment;

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cstring>
 
 #include "base/error.h"
 #include "support/test_paths.h"
@@ -59,6 +60,55 @@ TEST(Model, SameTokensWithOneAndTwoThreads) {
     const std::vector<int32_t> prompt = {1, 403, 407, 261, 378, 383, 286, 261};
     EXPECT_EQ(greedy(*model, prompt, 24, 1), greedy(*model, prompt, 24, 2));
   }
+}
+
+// Logits of a prompt and each of 8 greedy steps after it, concatenated.
+std::vector<float> logit_trace(Model& model, int threads) {
+  ThreadPool pool(threads);
+  const std::vector<int32_t> prompt = {1, 403, 407, 261, 378, 383, 286, 261};
+  SingleSequenceRunner runner(model, 64);
+  std::vector<float> logits, trace;
+  runner.forward(prompt, false, logits, pool);
+  for (int i = 0; i < 8; ++i) {
+    trace.insert(trace.end(), logits.begin(), logits.end());
+    const auto next =
+        static_cast<int32_t>(std::max_element(logits.begin(), logits.end()) - logits.begin());
+    runner.forward({&next, 1}, false, logits, pool);
+  }
+  return trace;
+}
+
+// Loading into memory packs Q8_0/Q4_0 matrices (tied embeddings: a packed copy for the output
+// projection); the logits stay bit-identical to the file's own layout (--mmap), and a replica
+// computes the same as its original.
+TEST(Model, PackedWeightsGiveTheFileLayoutsLogits) {
+  for (const char* file :
+       {"tiny-llama-Q8_0.gguf", "tiny-llama-Q4_0.gguf", "tiny-qwen2-Q8_0.gguf"}) {
+    SCOPED_TRACE(file);
+    const std::string path = test::reference_dir() + "/synthetic/" + file;
+    auto mapped = Model::load(path, GgufFile::Load::kMap);
+    auto read = Model::load(path, GgufFile::Load::kRead);
+    const auto want = logit_trace(*mapped, 2);
+    EXPECT_EQ(logit_trace(*read, 2), want);
+    EXPECT_EQ(logit_trace(*read, 1), want);
+    auto replica = read->replica();
+    EXPECT_EQ(logit_trace(*replica, 2), want);
+    // On a CPU with the packed kernels, the bytes really changed layout.
+    const GgufTensorInfo* up = read->gguf().find_tensor("blk.0.ffn_up.weight");
+    ASSERT_NE(up, nullptr);
+    const WeightMatrix w{up->type, up->shape[0], up->shape[1], up->data};
+    if (can_pack_weights(w)) {
+      EXPECT_NE(std::memcmp(up->data, mapped->gguf().find_tensor("blk.0.ffn_up.weight")->data,
+                            w.row_stride() * static_cast<size_t>(w.out_features)),
+                0);
+    }
+  }
+  // Packing rewrites bytes, so it needs the file's own copy.
+  EXPECT_THROW(
+      Model::from_gguf(GgufFile::open(test::reference_dir() + "/synthetic/tiny-llama-Q8_0.gguf",
+                                      GgufFile::Load::kMap),
+                       true),
+      Error);
 }
 
 TEST(Model, ChunkedPrefillMatchesWholePrompt) {

@@ -69,46 +69,26 @@ std::vector<float> tricky_row(int64_t k, std::mt19937& rng) {
   return x;
 }
 
-TEST(QuantizeActQ8Pairs, InterleavesTheBlocksOfQuantizeActQ8) {
-  std::mt19937 rng(5);
-  for (int64_t k : {32, 64, 224, 576}) {
-    const auto x = tricky_row(k, rng);
-    std::vector<ActQ8> blocks(static_cast<size_t>(k / 32));
-    quantize_act_q8(x.data(), k, 128, blocks.data());
-    std::vector<ActQ8Pair> pairs(static_cast<size_t>((k / 32 + 1) / 2));
-    quantize_act_q8_pairs(x.data(), k, 128, pairs.data());
-    for (int64_t b = 0; b < static_cast<int64_t>(pairs.size()) * 2; ++b) {
-      const ActQ8Pair& p = pairs[static_cast<size_t>(b / 2)];
-      const int h = static_cast<int>(b % 2);
-      const bool real = b < k / 32;
-      EXPECT_EQ(p.d[h], real ? blocks[static_cast<size_t>(b)].d : 0.0f) << k << " " << b;
-      EXPECT_EQ(p.bias[h], real ? blocks[static_cast<size_t>(b)].bias : 0) << k << " " << b;
-      for (int i = 0; i < 32; ++i)
-        EXPECT_EQ(p.qs[8 * (i / 4) + 4 * h + i % 4],
-                  real ? blocks[static_cast<size_t>(b)].qs[i] : 0)
-            << k << " " << b << " " << i;
-    }
-  }
-}
-
 // The AVX-512 quantizer of the Q8_0/Q4_0 kernels gives the scalar one's bytes exactly.
-TEST(QuantizeActQ8Pairs, Avx512QuantizerIsBitIdenticalToScalar) {
-  const matmul_detail::TileTable* tab = matmul_detail::tiles_avx512(DType::Q4_0);
-  if (!__builtin_cpu_supports("avx512vnni") || tab == nullptr || tab->quantize == nullptr)
-    GTEST_SKIP() << "no AVX-512 VNNI";
+TEST(QuantizeActQ8, Avx512QuantizerIsBitIdenticalToScalar) {
+  if (!__builtin_cpu_supports("avx512vnni")) GTEST_SKIP() << "no AVX-512 VNNI";
   std::mt19937 rng(6);
-  for (int64_t k : {32, 64, 96, 224, 576, 2048, 5632}) {
-    for (int rep = 0; rep < 20; ++rep) {
-      auto x = tricky_row(k, rng);
-      if (rep % 2 == 1)
-        for (auto& v : x) v *= 1e-3f;
-      const size_t num_pairs = static_cast<size_t>((k / 32 + 1) / 2);
-      std::vector<ActQ8Pair> want(num_pairs), got(num_pairs);
-      std::memset(got.data(), 0x5A, num_pairs * sizeof(ActQ8Pair));
-      quantize_act_q8_pairs(x.data(), k, tab->zero_point, want.data());
-      tab->quantize(x.data(), k, tab->zero_point, got.data());
-      ASSERT_EQ(std::memcmp(want.data(), got.data(), num_pairs * sizeof(ActQ8Pair)), 0)
-          << "k=" << k << " rep=" << rep;
+  for (DType type : {DType::Q8_0, DType::Q4_0}) {
+    const matmul_detail::TileTable* tab = matmul_detail::tiles_avx512(type);
+    ASSERT_TRUE(tab != nullptr && tab->quantize != nullptr);
+    for (int64_t k : {32, 64, 96, 224, 576, 2048, 5632}) {
+      for (int rep = 0; rep < 20; ++rep) {
+        auto x = tricky_row(k, rng);
+        if (rep % 2 == 1)
+          for (auto& v : x) v *= 1e-3f;
+        const size_t n = static_cast<size_t>(k / 32);
+        std::vector<ActQ8> want(n), got(n);
+        std::memset(got.data(), 0x5A, n * sizeof(ActQ8));
+        quantize_act_q8(x.data(), k, tab->zero_point, want.data());
+        tab->quantize(x.data(), k, tab->zero_point, got.data());
+        ASSERT_EQ(std::memcmp(want.data(), got.data(), n * sizeof(ActQ8)), 0)
+            << dtype_name(type) << " k=" << k << " rep=" << rep;
+      }
     }
   }
 }

@@ -115,9 +115,10 @@ TEST(Matmul, EveryTypeAndIsaMatchesReference) {
     const int64_t block = traits(t).block_elems;
     std::vector<int64_t> ks = {256, 768};
     if (block == 1) ks = {1, 5, 32, 33, 47, 100, 256};
-    if (block == 32) ks = {32, 64, 96, 544};  // odd and even block counts (AVX-512 pairs them)
+    if (block == 32) ks = {32, 64, 96, 544};
     for (int64_t k : ks) {
-      for (int64_t n : {1, 3, 17}) {
+      // AVX-512 Q8_0/Q4_0 take rows in groups of 16: partial, whole plus one, whole plus half.
+      for (int64_t n : {1, 3, 17, 40}) {
         const TestMatrix m(t, k, n, rng);
         for (int64_t tokens : {1, 2, 7, 37}) {
           const auto x = normal_data(tokens * k, rng);
@@ -209,6 +210,66 @@ TEST(Matmul, RejectsBadArguments) {
   EXPECT_THROW(matmul({DType::Q2_K, 256, 2, w.data()}, x.data(), 1, y.data(), pool), Error);
   EXPECT_THROW(matmul_ref({DType::Q8_0, 33, 2, w.data()}, x.data(), 1, y.data()), Error);
   EXPECT_THROW(matmul({DType::F32, 32, 2, nullptr}, x.data(), 1, y.data(), pool), Error);
+}
+
+// pack_weights changes the layout, never a result: packed Q8_0/Q4_0 matrices give the unpacked
+// matrix's bits for every batch size, alone or in a matmul_multi call beside a matrix whose row
+// count is not a multiple of 16, on 1 and 2 threads.
+TEST(Matmul, PackedWeightsGiveTheUnpackedBits) {
+  std::mt19937 rng(46);
+  for (DType t : {DType::Q8_0, DType::Q4_0}) {
+    for (int64_t k : {32, 96, 576}) {
+      for (int64_t n : {16, 48, 208}) {
+        TestMatrix plain(t, k, n, rng);
+        TestMatrix packed = plain;
+        packed.w.data = packed.bytes.data();
+        if (!can_pack_weights(packed.w)) GTEST_SKIP() << "no AVX-512 VNNI";
+        pack_weights(packed.w, packed.bytes.data());
+        ASSERT_TRUE(packed.w.packed);
+        EXPECT_NE(packed.bytes, plain.bytes);
+        const TestMatrix odd(t, k, 17, rng);
+        for (int64_t tokens : {1, 2, 8, 9, 37}) {
+          const std::string what = std::string(dtype_name(t)) + " K=" + std::to_string(k) +
+                                   " N=" + std::to_string(n) + " T=" + std::to_string(tokens);
+          const auto x = normal_data(tokens * k, rng);
+          for (int threads : {1, 2}) {
+            ThreadPool pool(threads);
+            std::vector<float> want(static_cast<size_t>(tokens * n)), got(want.size(), NAN);
+            std::vector<float> odd_want(static_cast<size_t>(tokens * 17)), odd_got(odd_want.size());
+            matmul(plain.w, x.data(), tokens, want.data(), pool);
+            matmul(odd.w, x.data(), tokens, odd_want.data(), pool);
+            matmul(packed.w, x.data(), tokens, got.data(), pool);
+            EXPECT_TRUE(same_bits(got, want)) << what << " threads=" << threads;
+            std::fill(got.begin(), got.end(), NAN);
+            const MatmulTarget targets[2] = {{odd.w, odd_got.data()}, {packed.w, got.data()}};
+            matmul_multi(targets, 2, x.data(), tokens, pool);
+            EXPECT_TRUE(same_bits(got, want)) << what << " multi, threads=" << threads;
+            EXPECT_TRUE(same_bits(odd_got, odd_want)) << what << " multi, threads=" << threads;
+          }
+        }
+        // Only the AVX-512 VNNI kernels read the packed layout.
+        ThreadPool pool(1);
+        std::vector<float> x(static_cast<size_t>(k)), y(static_cast<size_t>(n));
+        EXPECT_THROW(matmul_isa(SimdIsa::kAvx2, packed.w, x.data(), 1, y.data(), pool), Error);
+        EXPECT_THROW(matmul_ref(packed.w, x.data(), 1, y.data()), Error);
+        EXPECT_THROW(pack_weights(packed.w, packed.bytes.data()), Error);
+      }
+    }
+  }
+}
+
+TEST(Matmul, PackWeightsRefusesWhatItCannotPack) {
+  std::mt19937 rng(47);
+  TestMatrix q8(DType::Q8_0, 64, 20, rng);  // 20 rows: not whole groups of 16
+  EXPECT_FALSE(can_pack_weights(q8.w));
+  EXPECT_THROW(pack_weights(q8.w, q8.bytes.data()), Error);
+  TestMatrix f16(DType::F16, 64, 32, rng);
+  EXPECT_FALSE(can_pack_weights(f16.w));
+  TestMatrix q4(DType::Q4_0, 64, 32, rng);
+  if (can_pack_weights(q4.w)) {
+    std::vector<uint8_t> other = q4.bytes;
+    EXPECT_THROW(pack_weights(q4.w, other.data()), Error);  // not the matrix's own bytes
+  }
 }
 
 // Real weight matrices from llama.cpp files, including output.weight (512 x 256) and
