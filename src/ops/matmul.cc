@@ -169,15 +169,21 @@ void run_resident(const TileTable& tab, const WeightMatrix& w, const PreparedAct
   using matmul_detail::kMaxTileTokens;
   const size_t group_bytes = w.row_stride() * kGroupRows;
   const int64_t n = w.out_features;
-  if (num_tokens <= kMaxTileTokens) {
+  if (tab.expand == nullptr || num_tokens <= matmul_detail::kExpandTokens) {
     for (int64_t r0 = row_begin; r0 < row_end; r0 += kGroupRows) {
       const uint8_t* group = static_cast<const uint8_t*>(w.data) + (r0 / kGroupRows) * group_bytes;
-      tab.resident[num_tokens - 1](group, acts.data, acts.row_bytes, acts.num_blocks, y + r0, n);
+      for (int64_t t0 = 0; t0 < num_tokens; t0 += kMaxTileTokens) {
+        const int64_t tokens = std::min<int64_t>(kMaxTileTokens, num_tokens - t0);
+        tab.resident[tokens - 1](group, acts.data + static_cast<size_t>(t0) * acts.row_bytes,
+                                 acts.row_bytes, acts.num_blocks, y + t0 * n + r0, n);
+      }
     }
     return;
   }
-  // Several token tiles: each group is unpacked once into an aligned buffer they all read
-  // (the compact layout costs each tile unaligned loads and, for Q4_0, the nibble split).
+  // Many token tiles (Q4_0): each group is unpacked once into an aligned buffer they all read,
+  // instead of each tile splitting the nibbles again. For a few tiles, or for Q8_0 (whose
+  // resident layout needs no unpacking), writing the copy costs more than it saves (a third of
+  // the matmul time at 32 tokens).
   uint8_t* expanded = group_buffer(acts.num_blocks);
   for (int64_t r0 = row_begin; r0 < row_end; r0 += kGroupRows) {
     tab.expand(static_cast<const uint8_t*>(w.data) + (r0 / kGroupRows) * group_bytes,

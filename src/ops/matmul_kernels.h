@@ -39,6 +39,7 @@ inline constexpr int kMaxTileTokens = 8;
 // which every token tile of the call then reads.
 inline constexpr int kGroupRows = 16;
 inline constexpr size_t kPackedBlockBytes = 576;
+inline constexpr int64_t kExpandTokens = 4 * kMaxTileTokens;
 // Packs rows w .. w + (rows - 1) * w_stride (rows <= kGroupRows) of num_blocks blocks each.
 using PackFn = void (*)(const uint8_t* w, size_t w_stride, int rows, int64_t num_blocks,
                         uint8_t* packed);
@@ -54,7 +55,8 @@ using DirectFn = void (*)(const uint8_t* w, size_t w_stride, int rows, const uin
 // 16 rows of num_blocks blocks; y[t * y_stride + r] for r < 16 and t < tokens.
 using ResidentFn = void (*)(const uint8_t* w, const uint8_t* act, size_t act_stride,
                             int64_t num_blocks, float* y, int64_t y_stride);
-// Unpacks a group in the resident packed layout into the form PackFn writes.
+// Unpacks a group in the resident packed layout into the form PackFn writes, for batches of
+// more than kExpandTokens tokens (null: the resident kernels serve every batch).
 using ExpandFn = void (*)(const uint8_t* w, int64_t num_blocks, uint8_t* packed);
 // Writes a copy of 16 rows (w_stride apart) in the resident packed layout to out.
 using RepackFn = void (*)(const uint8_t* rows, size_t w_stride, int64_t num_blocks, uint8_t* out);

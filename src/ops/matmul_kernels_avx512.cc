@@ -6,7 +6,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <cstdlib>
 
 #include "base/dtype.h"
 #include "ops/matmul_kernels.h"

@@ -491,7 +491,7 @@ const TileTable kQ8_0Tiles = {ActKind::kQ8,
                               PARETO_GROUP_FNS(group_direct, GroupQ8_0, ),
                               repack_group<GroupQ8_0>,
                               PARETO_GROUP_FNS(group_resident, GroupQ8_0, ),
-                              expand_group<GroupQ8_0>};
+                              nullptr};  // tiles read the resident layout as it is
 const TileTable kQ4_0Tiles = {ActKind::kQ8,
                               8,
                               quantize_q8,
