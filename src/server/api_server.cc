@@ -140,9 +140,12 @@ size_t ApiServer::shutdown(std::chrono::milliseconds grace) {
   for (int64_t id : left) engine_.abort(id);
   if (!left.empty())
     spdlog::warn("aborted {} request(s) still running after the grace period", left.size());
-  // Let the aborted sessions send their final chunks.
+  // Let the sessions (finished or aborted) hand over their final chunks and the I/O threads
+  // write them out: a session releases its reservation as it queues its last bytes, and
+  // closing the connections before those are written cut streams short of "data: [DONE]".
   const auto flush_deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-  while (in_flight_.num_reserved() > 0 && std::chrono::steady_clock::now() < flush_deadline)
+  while ((in_flight_.num_reserved() > 0 || http_->num_active_requests() > 0) &&
+         std::chrono::steady_clock::now() < flush_deadline)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   http_->stop();
   return left.size();

@@ -44,8 +44,9 @@ class ApiServer {
   void start();
   uint16_t port() const { return http_->port(); }
 
-  // Stops accepting, lets requests in flight finish for up to `grace`, aborts the rest, and
-  // stops the transport. Returns the number of engine requests it had to abort.
+  // Stops accepting, lets requests in flight finish for up to `grace`, aborts the rest, waits
+  // (up to 5 s) for their last bytes to be written, and stops the transport. Returns the
+  // number of engine requests it had to abort.
   size_t shutdown(std::chrono::milliseconds grace);
 
   ServerMetrics& metrics() { return metrics_; }
