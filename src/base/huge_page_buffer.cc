@@ -35,6 +35,28 @@ HugePageBuffer::HugePageBuffer(size_t bytes) : size_(bytes) {
   ::madvise(data_, bytes, MADV_HUGEPAGE);
 }
 
+bool HugePageBuffer::populate(size_t offset, size_t bytes) {
+#ifndef MADV_POPULATE_WRITE
+  constexpr int MADV_POPULATE_WRITE = 23;  // Linux 5.14; older headers lack it
+#endif
+  if (offset >= size_ || bytes == 0) return true;
+  bytes = std::min(bytes, size_ - offset);
+  // madvise takes whole pages: the cover of [offset, offset + bytes) inside the mapping.
+  const auto page =
+      static_cast<uintptr_t>(::sysconf(_SC_PAGESIZE) > 0 ? ::sysconf(_SC_PAGESIZE) : 4096);
+  const auto begin = reinterpret_cast<uintptr_t>(data_ + offset) & ~(page - 1);
+  const auto end = reinterpret_cast<uintptr_t>(data_ + offset + bytes);
+  return ::madvise(reinterpret_cast<void*>(begin), end - begin, MADV_POPULATE_WRITE) == 0;
+}
+
+void HugePageBuffer::populate() {
+  if (size_ == 0 || populate(0, size_)) return;
+  // Older kernels: touch each 4 KiB page (the buffer is still all zeros, so this changes
+  // nothing but the page tables).
+  volatile uint8_t* p = data_;
+  for (size_t off = 0; off < size_; off += 4096) p[off] = 0;
+}
+
 HugePageBuffer::~HugePageBuffer() {
   release();
 }

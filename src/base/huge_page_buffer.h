@@ -26,6 +26,12 @@ class HugePageBuffer {
 
   uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
+  // Commits every page now (MADV_POPULATE_WRITE, or a write per page on kernels before 5.14),
+  // so no later first touch pays for it. Call it before any data is written.
+  void populate();
+  // Commits the pages of [offset, offset + bytes) without writing them, so it is safe while
+  // other threads write the buffer. False when the kernel cannot (before Linux 5.14).
+  bool populate(size_t offset, size_t bytes);
 
   // The whole contents of the regular file at path, read in 64 MiB pieces; progress (if set)
   // is called after each with (bytes read, file size). Throws pareto::Error ("PATH: problem")

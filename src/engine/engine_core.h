@@ -68,6 +68,8 @@ class EngineCore {
   bool has_pending_outputs() const { return !pending_outputs_.empty(); }
 
   EngineStats stats() const;
+  // Waits until the KV arena's pages are all committed (KvArena::wait_committed).
+  void wait_kv_committed() { arena_->wait_committed(); }
   const EngineConfig& config() const { return config_; }
   const Tokenizer& tokenizer() const { return tokenizer_; }
   KvCacheManager& kv_cache() { return *kv_; }

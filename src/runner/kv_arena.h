@@ -4,12 +4,15 @@
 // copies (copy-on-write) and moves (swap to a host tier) their contents.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <span>
+#include <thread>
 #include <vector>
 
 #include "base/dtype.h"
+#include "base/huge_page_buffer.h"
 #include "model/model_config.h"
 #include "ops/attention.h"
 
@@ -20,6 +23,9 @@ class KvArena {
   // Throws pareto::Error for a dtype other than F16/F32, a non-positive size, or when the
   // arena cannot be allocated.
   KvArena(const ModelConfig& config, int64_t num_blocks, int64_t block_size, DType dtype);
+  ~KvArena();  // stops the background commit of the arena's pages
+  KvArena(const KvArena&) = delete;
+  KvArena& operator=(const KvArena&) = delete;
 
   // Bytes one block takes across all layers, K and V.
   static size_t bytes_per_block(const ModelConfig& config, int64_t block_size, DType dtype);
@@ -29,6 +35,10 @@ class KvArena {
   DType dtype() const { return dtype_; }
   size_t num_bytes() const { return bytes_; }
   size_t block_bytes() const { return 2 * layer_block_bytes_ * layer_views_.size(); }
+
+  // Blocks until the background thread has committed the arena's pages (the constructor
+  // commits the first kSyncCommitBytes itself): benchmarks call it to time the steady state.
+  void wait_committed();
 
   // [num_layers] views for Model::forward.
   std::span<const KvLayerView> layer_views() const { return layer_views_; }
@@ -41,6 +51,10 @@ class KvArena {
   void load_block(int32_t block_id, const uint8_t* src);
 
  private:
+  // Bytes of blocks committed before the constructor returns (the rest: in the background).
+  static constexpr int64_t kSyncCommitBytes = int64_t{256} << 20;
+  // Commits the pages of blocks [begin, end) in every layer; false when the kernel cannot.
+  bool populate_blocks(int64_t begin, int64_t end);
   uint8_t* k_block(int64_t layer, int32_t block_id) const;
   uint8_t* v_block(int64_t layer, int32_t block_id) const;
   void check_block(int32_t block_id) const;
@@ -50,8 +64,10 @@ class KvArena {
   int64_t block_size_;
   size_t layer_block_bytes_;  // one block of one layer, K or V
   size_t bytes_;
-  std::unique_ptr<uint8_t[]> memory_;  // [num_layers][K, V][num_blocks][block]
+  HugePageBuffer memory_;  // [num_layers][K, V][num_blocks][block]
   std::vector<KvLayerView> layer_views_;
+  std::atomic<bool> stop_populating_{false};
+  std::thread populator_;  // declared last: it reads the members above
 };
 
 // Host-memory tier for swapped-out blocks: num_blocks slots of the arena's block size.
