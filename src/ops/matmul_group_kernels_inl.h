@@ -9,9 +9,13 @@
 // token land in one int32 vector, which is exact, and one convert, multiply and FMA finish the
 // block for all 16 outputs together. The activation operand is a 4-byte broadcast from memory.
 //
-// Packing happens per call, one group of 16 rows at a time, into a buffer every token tile of
-// the call then reads from cache: the weights keep their file layout (mmap, replicas and every
-// other reader see GGUF bytes), and a group's packing is shared by all the tokens of a batch.
+// Two ways to get there. Models read into memory are packed once, in place, into the resident
+// layout (pack_weights, repack_group: same size as the 16 rows' blocks), which each call
+// streams sequentially (group_resident). Matrices in the file's layout (--mmap, row counts not
+// a multiple of 16) are transposed per call: in registers when the call has one token tile
+// (group_direct), else once per group into a buffer all the tiles read (pack_group +
+// group_tile). Reading 16 rows side by side loses the hardware prefetcher, so the per-call
+// path's GEMV reaches about half the bandwidth of the resident layout's.
 //
 // Per output (row r, token t) the chain is fixed: per block, s = bias(t) + sum of the block's
 // 32 products (exact int32), then acc = fma(float(s), d_w(r) * d_x(t), acc), blocks in order.
