@@ -132,6 +132,17 @@ uint8_t* group_buffer(int64_t num_blocks) {
   return buffer.data() + (-reinterpret_cast<uintptr_t>(buffer.data()) & 63);
 }
 
+// tab.group over every token tile of one group of rows (r0 .. r0 + rows) already in `packed`.
+void run_group_tiles(const TileTable& tab, const uint8_t* packed, const PreparedActs& acts,
+                     int64_t num_tokens, float* y, int64_t n, int64_t r0, int rows) {
+  using matmul_detail::kMaxTileTokens;
+  for (int64_t t0 = 0; t0 < num_tokens; t0 += kMaxTileTokens) {
+    const int64_t tokens = std::min<int64_t>(kMaxTileTokens, num_tokens - t0);
+    tab.group[tokens - 1](packed, acts.data + static_cast<size_t>(t0) * acts.row_bytes,
+                          acts.row_bytes, acts.num_blocks, y + t0 * n + r0, n, rows);
+  }
+}
+
 // run_rows for packed-group kernels: each group of rows is packed once, into a buffer of the
 // calling thread that stays in cache while every token tile reads it (a single tile packs in
 // registers instead).
@@ -153,11 +164,7 @@ void run_groups(const TileTable& tab, const WeightMatrix& w, const PreparedActs&
   for (int64_t r0 = row_begin; r0 < row_end; r0 += kGroupRows) {
     const int rows = static_cast<int>(std::min<int64_t>(kGroupRows, row_end - r0));
     tab.pack(w.row(r0), w_stride, rows, acts.num_blocks, packed);
-    for (int64_t t0 = 0; t0 < num_tokens; t0 += kMaxTileTokens) {
-      const int64_t tokens = std::min<int64_t>(kMaxTileTokens, num_tokens - t0);
-      tab.group[tokens - 1](packed, acts.data + static_cast<size_t>(t0) * acts.row_bytes,
-                            acts.row_bytes, acts.num_blocks, y + t0 * n + r0, n, rows);
-    }
+    run_group_tiles(tab, packed, acts, num_tokens, y, n, r0, rows);
   }
 }
 
@@ -188,11 +195,7 @@ void run_resident(const TileTable& tab, const WeightMatrix& w, const PreparedAct
   for (int64_t r0 = row_begin; r0 < row_end; r0 += kGroupRows) {
     tab.expand(static_cast<const uint8_t*>(w.data) + (r0 / kGroupRows) * group_bytes,
                acts.num_blocks, expanded);
-    for (int64_t t0 = 0; t0 < num_tokens; t0 += kMaxTileTokens) {
-      const int64_t tokens = std::min<int64_t>(kMaxTileTokens, num_tokens - t0);
-      tab.group[tokens - 1](expanded, acts.data + static_cast<size_t>(t0) * acts.row_bytes,
-                            acts.row_bytes, acts.num_blocks, y + t0 * n + r0, n, kGroupRows);
-    }
+    run_group_tiles(tab, expanded, acts, num_tokens, y, n, r0, kGroupRows);
   }
 }
 

@@ -229,19 +229,25 @@ void group_direct(const uint8_t* w, size_t w_stride, int rows, const uint8_t* ac
   group_store(acc, y, y_stride, rows);
 }
 
-// A group of 16 rows in the resident packed layout (pack_weights), num_blocks blocks of
-// G::kPackedBytes one after another: one sequential stream, prefetched kPrefetchBytes ahead.
+// Block b of a group in the resident packed layout (pack_weights): num_blocks blocks of
+// G::kPackedBytes one after another, one sequential stream, prefetched kPrefetchBytes ahead.
+template <class G>
+inline void load_resident(const uint8_t* w, int64_t b, __m512i wq[8], __m512& dw) {
+  const uint8_t* p = w + b * G::kPackedBytes;
+  prefetch_span_ahead<G::kPackedBytes>(p, kPrefetchBytes);
+  G::load_packed(p, wq, dw);
+}
+
+// y for a group of 16 rows in the resident packed layout and T tokens.
 template <class G, int T>
 void group_resident(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t num_blocks,
                     float* y, int64_t y_stride) {
   __m512 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < num_blocks; ++b) {
-    const uint8_t* p = w + b * G::kPackedBytes;
-    prefetch_span_ahead<G::kPackedBytes>(p, kPrefetchBytes);
     __m512i wq[8];
     __m512 dw;
-    G::load_packed(p, wq, dw);
+    load_resident<G>(w, b, wq, dw);
     group_step<T>(wq, dw, act, act_stride, b, acc);
   }
   group_store(acc, y, y_stride, 16);
@@ -254,11 +260,9 @@ template <class G>
 void expand_group(const uint8_t* w, int64_t num_blocks, uint8_t* out) {
   PackedBlock* pb = reinterpret_cast<PackedBlock*>(out);
   for (int64_t b = 0; b < num_blocks; ++b) {
-    const uint8_t* p = w + b * G::kPackedBytes;
-    prefetch_span_ahead<G::kPackedBytes>(p, kPrefetchBytes);
     __m512i wq[8];
     __m512 dw;
-    G::load_packed(p, wq, dw);
+    load_resident<G>(w, b, wq, dw);
     for (int j = 0; j < 8; ++j) _mm512_store_si512(pb[b].q[j], wq[j]);
     _mm512_store_ps(pb[b].d, dw);
   }
