@@ -139,28 +139,135 @@ PARETO_AVX512 void f16_to_f32_avx512(const uint16_t* src, float* dst, int64_t n)
   }
 }
 
-PARETO_AVX512 void scores_avx512(const float* q, const float* k, int64_t group, int64_t count,
-                                 int64_t padded, float scale, float* scores) {
+// Lane-local partial sums of four vectors: lane 4i + r of the result holds the sum of
+// 128-bit lane i of the r-th input (a, b, c, d for r = 0..3).
+PARETO_AVX512 inline __m512 reduce4_lanes(__m512 a, __m512 b, __m512 c, __m512 d) {
+  // unpacklo + unpackhi: per 128-bit lane [a0+a2, b0+b2, a1+a3, b1+b3] (likewise c, d).
+  const __m512 ab =
+      _mm512_add_ps(_mm512_maskz_unpacklo_ps(kAll, a, b), _mm512_maskz_unpackhi_ps(kAll, a, b));
+  const __m512 cd =
+      _mm512_add_ps(_mm512_maskz_unpacklo_ps(kAll, c, d), _mm512_maskz_unpackhi_ps(kAll, c, d));
+  return _mm512_add_ps(_mm512_maskz_shuffle_ps(kAll, ab, cd, _MM_SHUFFLE(1, 0, 1, 0)),
+                       _mm512_maskz_shuffle_ps(kAll, ab, cd, _MM_SHUFFLE(3, 2, 3, 2)));
+}
+
+// Lane j of the result is the sum of v[j]'s 16 lanes: sixteen horizontal sums for ~3
+// shuffles and adds each instead of ~8, and one vector store for 16 scores.
+PARETO_AVX512 inline __m512 reduce16(const __m512* v) {
+  const __m512 u0 = reduce4_lanes(v[0], v[1], v[2], v[3]);
+  const __m512 u1 = reduce4_lanes(v[4], v[5], v[6], v[7]);
+  const __m512 u2 = reduce4_lanes(v[8], v[9], v[10], v[11]);
+  const __m512 u3 = reduce4_lanes(v[12], v[13], v[14], v[15]);
+  // [u0: L0+L1, L2+L3, u1: L0+L1, L2+L3], then the same pairing once more.
+  const __m512 x = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(kAll, u0, u1, _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm512_maskz_shuffle_f32x4(kAll, u0, u1, _MM_SHUFFLE(3, 1, 3, 1)));
+  const __m512 y = _mm512_add_ps(_mm512_maskz_shuffle_f32x4(kAll, u2, u3, _MM_SHUFFLE(2, 0, 2, 0)),
+                                 _mm512_maskz_shuffle_f32x4(kAll, u2, u3, _MM_SHUFFLE(3, 1, 3, 1)));
+  return _mm512_add_ps(_mm512_maskz_shuffle_f32x4(kAll, x, y, _MM_SHUFFLE(2, 0, 2, 0)),
+                       _mm512_maskz_shuffle_f32x4(kAll, x, y, _MM_SHUFFLE(3, 1, 3, 1)));
+}
+
+// Scores of 16 positions at a time (rows past count are computed from whatever the scratch
+// holds and never read). The 16 dot products are independent chains, so their latencies
+// overlap. NV > 0: the head is NV vectors wide and q stays in registers; 0: any width.
+template <int NV>
+PARETO_AVX512 void scores_tiles(const float* q, const float* k, int64_t group, int64_t count,
+                                int64_t padded, float scale, float* scores) {
+  const __m512 sc = _mm512_set1_ps(scale);
   for (int64_t g = 0; g < group; ++g) {
     const float* qg = q + g * padded;
-    for (int64_t j = 0; j < count; ++j) {
-      const float* kj = k + j * padded;
-      __m512 a = _mm512_setzero_ps();
-      for (int64_t i = 0; i < padded; i += 16)
-        a = _mm512_fmadd_ps(_mm512_loadu_ps(qg + i), _mm512_loadu_ps(kj + i), a);
-      scores[g * kTile + j] = hsum512(a) * scale;
+    __m512 qv[NV > 0 ? NV : 1];
+    if constexpr (NV > 0)
+      for (int c = 0; c < NV; ++c) qv[c] = _mm512_loadu_ps(qg + 16 * c);
+    for (int64_t j0 = 0; j0 < count; j0 += 16) {
+      __m512 dots[16];
+      for (int r = 0; r < 16; ++r) {
+        const float* kj = k + (j0 + r) * padded;
+        __m512 a;
+        if constexpr (NV > 0) {
+          a = _mm512_mul_ps(qv[0], _mm512_loadu_ps(kj));
+          for (int c = 1; c < NV; ++c) a = _mm512_fmadd_ps(qv[c], _mm512_loadu_ps(kj + 16 * c), a);
+        } else {
+          a = _mm512_mul_ps(_mm512_loadu_ps(qg), _mm512_loadu_ps(kj));
+          for (int64_t i = 16; i < padded; i += 16)
+            a = _mm512_fmadd_ps(_mm512_loadu_ps(qg + i), _mm512_loadu_ps(kj + i), a);
+        }
+        dots[r] = a;
+      }
+      _mm512_storeu_ps(scores + g * kTile + j0, _mm512_mul_ps(reduce16(dots), sc));
     }
+  }
+}
+
+PARETO_AVX512 void scores_avx512(const float* q, const float* k, int64_t group, int64_t count,
+                                 int64_t padded, float scale, float* scores) {
+  switch (padded) {
+    case 64:
+      return scores_tiles<4>(q, k, group, count, padded, scale, scores);
+    case 128:
+      return scores_tiles<8>(q, k, group, count, padded, scale, scores);
+    default:
+      return scores_tiles<0>(q, k, group, count, padded, scale, scores);
+  }
+}
+
+// acc = acc * correction + sum_j p[j] v[j] with the head's NV vectors in registers and
+// 16 / NV partial sums per vector over positions j = P m + r: one chain of count dependent
+// FMAs per vector made this latency-bound. The partials are added in a fixed order.
+template <int NV>
+PARETO_AVX512 void accumulate_tiles(const float* p, const float* v, int64_t count, float correction,
+                                    float* acc) {
+  constexpr int P = 16 / NV;
+  constexpr int64_t padded = 16 * NV;
+  __m512 a[P][NV];
+  const __m512 c = _mm512_set1_ps(correction);
+  for (int i = 0; i < NV; ++i) {
+    a[0][i] = _mm512_mul_ps(_mm512_loadu_ps(acc + 16 * i), c);
+    for (int r = 1; r < P; ++r) a[r][i] = _mm512_setzero_ps();
+  }
+  int64_t j = 0;
+  for (; j + P <= count; j += P) {
+    for (int r = 0; r < P; ++r) {
+      const __m512 w = _mm512_set1_ps(p[j + r]);
+      for (int i = 0; i < NV; ++i)
+        a[r][i] = _mm512_fmadd_ps(w, _mm512_loadu_ps(v + (j + r) * padded + 16 * i), a[r][i]);
+    }
+  }
+  for (int r = 0; j < count; ++j, ++r) {
+    const __m512 w = _mm512_set1_ps(p[j]);
+    for (int i = 0; i < NV; ++i)
+      a[r][i] = _mm512_fmadd_ps(w, _mm512_loadu_ps(v + j * padded + 16 * i), a[r][i]);
+  }
+  for (int i = 0; i < NV; ++i) {
+    __m512 sum = a[0][i];
+    for (int r = 1; r < P; ++r) sum = _mm512_add_ps(sum, a[r][i]);
+    _mm512_storeu_ps(acc + 16 * i, sum);
+  }
+}
+
+// Any width: four partial sums per output vector, as above.
+PARETO_AVX512 void accumulate_any(const float* p, const float* v, int64_t count, int64_t padded,
+                                  float correction, float* acc) {
+  const __m512 c = _mm512_set1_ps(correction);
+  for (int64_t i = 0; i < padded; i += 16) {
+    __m512 a[4] = {_mm512_mul_ps(_mm512_loadu_ps(acc + i), c), _mm512_setzero_ps(),
+                   _mm512_setzero_ps(), _mm512_setzero_ps()};
+    for (int64_t j = 0; j < count; ++j)
+      a[j % 4] =
+          _mm512_fmadd_ps(_mm512_set1_ps(p[j]), _mm512_loadu_ps(v + j * padded + i), a[j % 4]);
+    _mm512_storeu_ps(acc + i, _mm512_add_ps(_mm512_add_ps(a[0], a[1]), _mm512_add_ps(a[2], a[3])));
   }
 }
 
 PARETO_AVX512 void accumulate_avx512(const float* p, const float* v, int64_t count, int64_t padded,
                                      float correction, float* acc) {
-  const __m512 c = _mm512_set1_ps(correction);
-  for (int64_t i = 0; i < padded; i += 16) {
-    __m512 a = _mm512_mul_ps(_mm512_loadu_ps(acc + i), c);
-    for (int64_t j = 0; j < count; ++j)
-      a = _mm512_fmadd_ps(_mm512_set1_ps(p[j]), _mm512_loadu_ps(v + j * padded + i), a);
-    _mm512_storeu_ps(acc + i, a);
+  switch (padded) {
+    case 64:
+      return accumulate_tiles<4>(p, v, count, correction, acc);
+    case 128:
+      return accumulate_tiles<8>(p, v, count, correction, acc);
+    default:
+      return accumulate_any(p, v, count, padded, correction, acc);
   }
 }
 
@@ -176,32 +283,51 @@ Kernels kernels_for(SimdIsa isa) {
   return {isa, f16_to_f32_scalar, scores_scalar, accumulate_scalar};
 }
 
-// Asks for the K/V rows of positions [p0, p0 + count) of one head ahead of their use: rows of a
-// head are scattered (one per slot, between the other heads' rows, blocks anywhere), so the
-// hardware prefetcher cannot follow them and each tile would wait for memory row by row.
+// Calls fn(p, n, src) for each run of positions [p, p + n) within [p0, p0 + count) whose rows
+// of one head lie back to back (the slots of one block).
+template <typename Fn>
+void for_each_run(const KvLayerView& kv, const void* base, const int32_t* block_table,
+                  int64_t kv_head, int64_t p0, int64_t count, Fn&& fn) {
+  for (int64_t p = p0; p < p0 + count;) {
+    const int64_t slot = p % kv.block_size;
+    const int64_t n = std::min(kv.block_size - slot, p0 + count - p);
+    fn(p, n,
+       static_cast<const uint8_t*>(base) +
+           kv.offset(block_table[p / kv.block_size], slot, kv_head));
+    p += n;
+  }
+}
+
+// Asks for the K/V rows of positions [p0, p0 + count) of one head ahead of their use: runs
+// are scattered (blocks anywhere), so the hardware prefetcher cannot run ahead across them.
 void prefetch_rows(const KvLayerView& kv, const void* base, const int32_t* block_table,
                    int64_t kv_head, int64_t p0, int64_t count) {
   const size_t row_bytes = static_cast<size_t>(kv.head_dim) * kv.elem_bytes();
-  for (int64_t p = p0; p < p0 + count; ++p) {
-    const char* src = static_cast<const char*>(base) +
-                      kv.offset(block_table[p / kv.block_size], p % kv.block_size, kv_head);
-    for (size_t off = 0; off < row_bytes; off += 64) _mm_prefetch(src + off, _MM_HINT_T0);
-  }
+  for_each_run(kv, base, block_table, kv_head, p0, count,
+               [&](int64_t, int64_t n, const uint8_t* src) {
+                 const size_t bytes = row_bytes * static_cast<size_t>(n);
+                 for (size_t off = 0; off < bytes; off += 64) _mm_prefetch(src + off, _MM_HINT_T0);
+               });
 }
 
 // K/V rows of kTile positions, converted to F32 and zero-padded to padded_dim.
 void load_tile(const KvLayerView& kv, const void* base, const int32_t* block_table, int64_t kv_head,
                int64_t p0, int64_t count, int64_t padded_dim, const Kernels& kernels, float* dst) {
-  for (int64_t j = 0; j < count; ++j) {
-    const int64_t p = p0 + j;
-    const auto* src = static_cast<const uint8_t*>(base) +
-                      kv.offset(block_table[p / kv.block_size], p % kv.block_size, kv_head);
-    float* row = dst + j * padded_dim;
-    if (kv.dtype == DType::F16)
-      kernels.f16_to_f32(reinterpret_cast<const uint16_t*>(src), row, kv.head_dim);
-    else
-      std::memcpy(row, src, static_cast<size_t>(kv.head_dim) * sizeof(float));
-  }
+  const int64_t dim = kv.head_dim;
+  for_each_run(
+      kv, base, block_table, kv_head, p0, count, [&](int64_t p, int64_t n, const uint8_t* src) {
+        float* out = dst + (p - p0) * padded_dim;
+        // Unpadded rows are contiguous on both sides: one conversion for the run.
+        const int64_t rows = padded_dim == dim ? 1 : n;
+        const int64_t len = padded_dim == dim ? n * dim : dim;
+        for (int64_t r = 0; r < rows; ++r) {
+          const uint8_t* in = src + static_cast<size_t>(r * dim) * kv.elem_bytes();
+          if (kv.dtype == DType::F16)
+            kernels.f16_to_f32(reinterpret_cast<const uint16_t*>(in), out + r * padded_dim, len);
+          else
+            std::memcpy(out + r * padded_dim, in, static_cast<size_t>(len) * sizeof(float));
+        }
+      });
 }
 
 // Per-thread buffers, kept across calls (pool workers live as long as the pool).

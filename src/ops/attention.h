@@ -25,9 +25,11 @@ struct KvLayerView {
   int64_t head_dim = 0;
 
   size_t elem_bytes() const { return dtype == DType::F16 ? 2 : 4; }
-  // Byte offset of (block, slot, kv head) inside k or v.
+  // Byte offset of (block, slot, kv head) inside k or v. A block holds each head's rows
+  // together ([kv head][slot][dim]): attention reads one head at a time, and contiguous rows
+  // let the hardware prefetcher stream them instead of skipping the other heads' rows.
   size_t offset(int64_t block_id, int64_t slot, int64_t kv_head) const {
-    return static_cast<size_t>(((block_id * block_size + slot) * num_kv_heads + kv_head) *
+    return static_cast<size_t>(((block_id * num_kv_heads + kv_head) * block_size + slot) *
                                head_dim) *
            elem_bytes();
   }
