@@ -484,20 +484,28 @@ void paged_attention_isa(SimdIsa isa, const float* q, std::span<const AttentionS
   check_view(kv, num_heads);
   const Kernels kernels = kernels_for(isa);
   const int64_t group = num_heads / kv.num_kv_heads;
-  // Items are (slice, token, kv head); item_start[i] is the first item of slice i.
+  int64_t num_tokens = 0, total_ctx = 0;
+  for (const AttentionSlice& sl : slices) {
+    num_tokens += sl.num_tokens;
+    total_ctx += sl.num_tokens * (sl.start_pos + sl.num_tokens);
+  }
+  if (num_tokens == 0) return;
+  // Items are (slice, token, run of heads_per_item KV heads). With enough tokens to share out,
+  // an item takes all of a token's heads: a block keeps them back to back, so the item reads
+  // each block's K and V as one run that the hardware prefetcher follows. Few tokens (a
+  // single decode) split by head instead, so every thread has work. Either way each (token,
+  // head) is computed alone, in the same order.
+  const int64_t heads_per_item = num_tokens >= 4 * pool.num_threads() ? kv.num_kv_heads : 1;
+  const int64_t items_per_token = kv.num_kv_heads / heads_per_item;
+  // item_start[i] is the first item of slice i.
   thread_local std::vector<int64_t> item_start;
   item_start.assign(slices.size() + 1, 0);
-  int64_t total_ctx = 0;
-  for (size_t i = 0; i < slices.size(); ++i) {
-    item_start[i + 1] = item_start[i] + slices[i].num_tokens * kv.num_kv_heads;
-    total_ctx += slices[i].num_tokens * (slices[i].start_pos + slices[i].num_tokens);
-  }
+  for (size_t i = 0; i < slices.size(); ++i)
+    item_start[i + 1] = item_start[i] + slices[i].num_tokens * items_per_token;
   const int64_t num_items = item_start.back();
-  if (num_items == 0) return;
   // Group items so that a thread's share is worth waking it for (~64K multiply-adds).
-  const int64_t num_tokens = num_items / kv.num_kv_heads;
   const int64_t macs_per_item =
-      std::max<int64_t>(1, 2 * total_ctx * group * kv.head_dim / num_tokens);
+      std::max<int64_t>(1, 2 * total_ctx * group * heads_per_item * kv.head_dim / num_tokens);
   const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / macs_per_item);
   const int64_t* starts = item_start.data();
   const size_t num_slices = slices.size();
@@ -507,17 +515,19 @@ void paged_attention_isa(SimdIsa isa, const float* q, std::span<const AttentionS
         thread_local Scratch scratch;
         size_t si = static_cast<size_t>(std::upper_bound(starts, starts + num_slices + 1, begin) -
                                         starts - 1);
-        // An item's first tile is requested while the item before it runs (and the first
+        // An item's first tiles are requested while the item before it runs (and the first
         // item's at once), so no item starts by waiting for memory.
         size_t next_si = si;
         auto prefetch_first_tile = [&](int64_t item) {
           while (item >= starts[next_si + 1]) ++next_si;
           const AttentionSlice& sl = slices[next_si];
           const int64_t local = item - starts[next_si];
-          const int64_t ctx = sl.start_pos + local / kv.num_kv_heads + 1;
-          const int64_t kvh = local % kv.num_kv_heads;
-          prefetch_rows(kv, kv.k, sl.block_table, kvh, 0, std::min(kTile, ctx));
-          prefetch_rows(kv, kv.v, sl.block_table, kvh, 0, std::min(kTile, ctx));
+          const int64_t ctx = sl.start_pos + local / items_per_token + 1;
+          const int64_t kvh0 = local % items_per_token * heads_per_item;
+          for (int64_t kvh = kvh0; kvh < kvh0 + heads_per_item; ++kvh) {
+            prefetch_rows(kv, kv.k, sl.block_table, kvh, 0, std::min(kTile, ctx));
+            prefetch_rows(kv, kv.v, sl.block_table, kvh, 0, std::min(kTile, ctx));
+          }
         };
         prefetch_first_tile(begin);
         for (int64_t item = begin; item < end; ++item) {
@@ -525,12 +535,14 @@ void paged_attention_isa(SimdIsa isa, const float* q, std::span<const AttentionS
           while (item >= starts[si + 1]) ++si;
           const AttentionSlice& sl = slices[si];
           const int64_t local = item - starts[si];
-          const int64_t t = local / kv.num_kv_heads;
-          const int64_t kvh = local % kv.num_kv_heads;
+          const int64_t t = local / items_per_token;
+          const int64_t kvh0 = local % items_per_token * heads_per_item;
           const int64_t row = sl.token_offset + t;
-          const int64_t offset = (row * num_heads + kvh * group) * kv.head_dim;
-          attend_item(kernels, kv, sl.block_table, sl.start_pos + t + 1, kvh, group, q + offset,
-                      scale, out + offset, scratch);
+          for (int64_t kvh = kvh0; kvh < kvh0 + heads_per_item; ++kvh) {
+            const int64_t offset = (row * num_heads + kvh * group) * kv.head_dim;
+            attend_item(kernels, kv, sl.block_table, sl.start_pos + t + 1, kvh, group, q + offset,
+                        scale, out + offset, scratch);
+          }
         }
       },
       grain);
