@@ -242,8 +242,7 @@ void Model::forward(const ForwardBatch& batch, std::span<const KvLayerView> kv_l
       add_bias(qb, w.bq, e - b, q_size);
       add_bias(kb, w.bk, e - b, kv_size);
       add_bias(vb, w.bv, e - b, kv_size);
-      apply_rope(qb, positions + b, e - b, c.num_heads, c.head_dim, c.rope);
-      apply_rope(kb, positions + b, e - b, c.num_kv_heads, c.head_dim, c.rope);
+      apply_rope_qk(qb, c.num_heads, kb, c.num_kv_heads, positions + b, e - b, c.head_dim, c.rope);
       kv_store_slots(kv, batch.slot_mapping.data() + b, e - b, kb, vb);
     });
     paged_attention(q, s.attn_slices, c.num_heads, kv, scale, attn, pool);

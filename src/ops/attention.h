@@ -1,7 +1,7 @@
 // Causal multi-head attention with grouped-query heads, reading K/V through a block table.
 //
 // K and V of one layer live in blocks of `block_size` token slots:
-//   k, v: [num_blocks, block_size, num_kv_heads, head_dim] in F32 or F16.
+//   k, v: [num_blocks, num_kv_heads, block_size, head_dim] in F32 or F16.
 // A sequence's token at position p is in block block_table[p / block_size], slot
 // p % block_size. A contiguous per-sequence cache is the special case of an identity block
 // table; the paged engine passes its own tables, so this op needs no change for paging.

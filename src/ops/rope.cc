@@ -1,6 +1,7 @@
 #include "ops/rope.h"
 
 #include <cmath>
+#include <initializer_list>
 #include <numbers>
 
 namespace pareto {
@@ -29,8 +30,17 @@ std::vector<float> llama3_rope_freq_factors(int64_t dims, double freq_base, doub
   return factors;
 }
 
-void apply_rope(float* x, const int32_t* positions, int64_t num_tokens, int64_t num_heads,
-                int64_t head_dim, const RopeConfig& config) {
+namespace {
+
+// One rotated tensor: [num_tokens, heads, head_dim].
+struct RopeTarget {
+  float* x;
+  int64_t heads;
+};
+
+// Rotates every target by the same per-token angles, computed once per token for all of them.
+void rotate(std::initializer_list<RopeTarget> targets, const int32_t* positions, int64_t num_tokens,
+            int64_t head_dim, const RopeConfig& config) {
   const int64_t half = config.dims / 2;
   // Per-call buffers, kept per thread: no allocation per layer.
   thread_local std::vector<double> inv_freq;
@@ -50,18 +60,33 @@ void apply_rope(float* x, const int32_t* positions, int64_t num_tokens, int64_t 
       cos_table[static_cast<size_t>(i)] = static_cast<float>(std::cos(theta));
       sin_table[static_cast<size_t>(i)] = static_cast<float>(std::sin(theta));
     }
-    for (int64_t h = 0; h < num_heads; ++h) {
-      float* v = x + (t * num_heads + h) * head_dim;
-      for (int64_t i = 0; i < half; ++i) {
-        const int64_t a = config.style == RopeStyle::kNormal ? 2 * i : i;
-        const int64_t b = config.style == RopeStyle::kNormal ? 2 * i + 1 : i + half;
-        const float c = cos_table[static_cast<size_t>(i)], s = sin_table[static_cast<size_t>(i)];
-        const float x0 = v[a], x1 = v[b];
-        v[a] = x0 * c - x1 * s;
-        v[b] = x0 * s + x1 * c;
+    for (const RopeTarget& target : targets) {
+      for (int64_t h = 0; h < target.heads; ++h) {
+        float* v = target.x + (t * target.heads + h) * head_dim;
+        for (int64_t i = 0; i < half; ++i) {
+          const int64_t a = config.style == RopeStyle::kNormal ? 2 * i : i;
+          const int64_t b = config.style == RopeStyle::kNormal ? 2 * i + 1 : i + half;
+          const float c = cos_table[static_cast<size_t>(i)], s = sin_table[static_cast<size_t>(i)];
+          const float x0 = v[a], x1 = v[b];
+          v[a] = x0 * c - x1 * s;
+          v[b] = x0 * s + x1 * c;
+        }
       }
     }
   }
+}
+
+}  // namespace
+
+void apply_rope(float* x, const int32_t* positions, int64_t num_tokens, int64_t num_heads,
+                int64_t head_dim, const RopeConfig& config) {
+  rotate({{x, num_heads}}, positions, num_tokens, head_dim, config);
+}
+
+void apply_rope_qk(float* q, int64_t num_heads, float* k, int64_t num_kv_heads,
+                   const int32_t* positions, int64_t num_tokens, int64_t head_dim,
+                   const RopeConfig& config) {
+  rotate({{q, num_heads}, {k, num_kv_heads}}, positions, num_tokens, head_dim, config);
 }
 
 }  // namespace pareto

@@ -29,4 +29,10 @@ std::vector<float> llama3_rope_freq_factors(int64_t dims, double freq_base, doub
 void apply_rope(float* x, const int32_t* positions, int64_t num_tokens, int64_t num_heads,
                 int64_t head_dim, const RopeConfig& config);
 
+// apply_rope on q [num_tokens, num_heads, head_dim] and k [num_tokens, num_kv_heads, head_dim]
+// with one sin/cos table per token for both (the same bits as two apply_rope calls).
+void apply_rope_qk(float* q, int64_t num_heads, float* k, int64_t num_kv_heads,
+                   const int32_t* positions, int64_t num_tokens, int64_t head_dim,
+                   const RopeConfig& config);
+
 }  // namespace pareto

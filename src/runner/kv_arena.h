@@ -1,5 +1,5 @@
 // The memory of the paged KV cache: one preallocated arena of fixed-size blocks per layer,
-//   k, v of layer l: [num_blocks, block_size, num_kv_heads, head_dim] in F16 or F32.
+//   k, v of layer l: [num_blocks, num_kv_heads, block_size, head_dim] in F16 or F32.
 // Block ids are the plain integers the KV cache manager hands out; this class only stores,
 // copies (copy-on-write) and moves (swap to a host tier) their contents.
 #pragma once

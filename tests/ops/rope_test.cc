@@ -45,6 +45,20 @@ TEST(Rope, MatchesRotationFormula) {
   }
 }
 
+TEST(Rope, QkGivesTheBitsOfTwoCalls) {
+  const int32_t pos[3] = {0, 17, 4095};
+  for (RopeStyle style : {RopeStyle::kNormal, RopeStyle::kNeox}) {
+    RopeConfig cfg{style, 12, 10000.0, 0.5, {1.0f, 2.0f, 1.5f, 4.0f, 1.0f, 8.0f}};
+    auto q = random_vec(3 * 4 * 16, 4), k = random_vec(3 * 2 * 16, 5);
+    auto q_want = q, k_want = k;
+    apply_rope(q_want.data(), pos, 3, 4, 16, cfg);
+    apply_rope(k_want.data(), pos, 3, 2, 16, cfg);
+    apply_rope_qk(q.data(), 4, k.data(), 2, pos, 3, 16, cfg);
+    EXPECT_EQ(q, q_want);
+    EXPECT_EQ(k, k_want);
+  }
+}
+
 TEST(Rope, PartialRotationLeavesTailAlone) {
   auto x = random_vec(16, 3);
   auto y = x;
