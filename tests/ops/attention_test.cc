@@ -130,7 +130,8 @@ INSTANTIATE_TEST_SUITE_P(
                       Shape{6, 3, 72, 32, 31, 2, DType::F32},     // head_dim 72: masked tails
                       Shape{4, 2, 5, 16, 12, 3, DType::F16},      // head_dim 5: all tail
                       Shape{32, 4, 64, 16, 2100, 1, DType::F16},  // tinyllama decode, long ctx
-                      Shape{9, 3, 64, 32, 2040, 3, DType::F32}    // long ctx, tile-edge tokens
+                      Shape{9, 3, 64, 32, 2040, 3, DType::F32},   // long ctx, tile-edge tokens
+                      Shape{8, 2, 128, 16, 50, 3, DType::F16}     // head_dim 128 (Llama 3.2)
                       ));
 
 // Random N(0, 1) values.
@@ -270,13 +271,12 @@ TEST_P(AttentionBatchTest, ResultOfASequenceDoesNotDependOnTheBatchOrThreads) {
   for (size_t i : {6, 1, 3}) EXPECT_EQ(subset[i], batched[i]) << "seq " << i;
 }
 
-INSTANTIATE_TEST_SUITE_P(Shapes, AttentionBatchTest,
-                         ::testing::Values(BatchShape{9, 3, 64, 16, DType::F16},
-                                           BatchShape{9, 3, 64, 8, DType::F32},
-                                           BatchShape{8, 8, 32, 32, DType::F16},
-                                           BatchShape{8, 4, 40, 16, DType::F32},
-                                           BatchShape{16, 2, 64, 32, DType::F16},
-                                           BatchShape{32, 4, 64, 16, DType::F16}));
+INSTANTIATE_TEST_SUITE_P(
+    Shapes, AttentionBatchTest,
+    ::testing::Values(BatchShape{9, 3, 64, 16, DType::F16}, BatchShape{9, 3, 64, 8, DType::F32},
+                      BatchShape{8, 8, 32, 32, DType::F16}, BatchShape{8, 4, 40, 16, DType::F32},
+                      BatchShape{16, 2, 64, 32, DType::F16}, BatchShape{32, 4, 64, 16, DType::F16},
+                      BatchShape{24, 8, 128, 16, DType::F16}));
 
 TEST(Attention, SameBitsForAnyBlockSize) {
   // Tiles are position ranges, not blocks, so the block layout cannot change a result.
