@@ -30,6 +30,8 @@ using simd::hsum512;
 
 // Positions per tile: scores of a tile fit in two AVX-512 registers per query head.
 constexpr int64_t kTile = 32;
+// Query tokens of a prefill chunk that share each converted K/V tile.
+constexpr int64_t kQueryBlock = 16;
 // Scratch rows are padded to a multiple of this many floats (one AVX-512 vector).
 constexpr int64_t kDimAlign = 16;
 
@@ -333,70 +335,85 @@ void load_tile(const KvLayerView& kv, const void* base, const int32_t* block_tab
 // Per-thread buffers, kept across calls (pool workers live as long as the pool).
 struct Scratch {
   std::vector<float> q, k, v, scores, acc, max, sum;
-  void reserve(int64_t group, int64_t padded_dim) {
+  void reserve(int64_t rows, int64_t padded_dim) {
     auto fit = [](std::vector<float>& b, int64_t n) {
       if (b.size() < static_cast<size_t>(n)) b.resize(static_cast<size_t>(n));
     };
-    fit(q, group * padded_dim);
+    fit(q, rows * padded_dim);
     fit(k, kTile * padded_dim);
     fit(v, kTile * padded_dim);
-    fit(scores, group * kTile);
-    fit(acc, group * padded_dim);
-    fit(max, group);
-    fit(sum, group);
+    fit(scores, rows * kTile);
+    fit(acc, rows * padded_dim);
+    fit(max, rows);
+    fit(sum, rows);
   }
 };
 
-// One (token, kv head) item: out rows of the group's query heads.
-void attend_item(const Kernels& kr, const KvLayerView& kv, const int32_t* block_table, int64_t ctx,
-                 int64_t kv_head, int64_t group, const float* q, float scale, float* out,
-                 Scratch& s) {
+// Consecutive query tokens of one sequence, [first_ctx - 1, first_ctx - 1 + num_queries) in
+// positions, and one KV head: out rows of the group's query heads for each token. Query t sees
+// first_ctx + t positions. Each K/V tile is loaded and converted once for all the tokens (a
+// prefill chunk re-read every tile once per token before); each token then runs exactly the
+// steps it runs alone (same tiles, same counts, same kernels), so its bits do not depend on
+// which tokens share its item. q_stride: floats from one token's rows to the next's.
+void attend_block(const Kernels& kr, const KvLayerView& kv, const int32_t* block_table,
+                  int64_t first_ctx, int64_t num_queries, int64_t kv_head, int64_t group,
+                  const float* q, int64_t q_stride, float scale, float* out, Scratch& s) {
   const int64_t dim = kv.head_dim;
   const int64_t padded = (dim + kDimAlign - 1) / kDimAlign * kDimAlign;
-  s.reserve(group, padded);
+  const int64_t rows = num_queries * group;  // row r: token r / group, head r % group
+  s.reserve(rows, padded);
   // Padded copies: the kernels then run whole vectors with zeros in the tail lanes, which
   // add nothing to dot products or outputs.
-  std::fill(s.q.begin(), s.q.begin() + group * padded, 0.0f);
-  for (int64_t g = 0; g < group; ++g)
-    std::memcpy(&s.q[static_cast<size_t>(g * padded)], q + g * dim,
+  std::fill(s.q.begin(), s.q.begin() + rows * padded, 0.0f);
+  for (int64_t r = 0; r < rows; ++r)
+    std::memcpy(&s.q[static_cast<size_t>(r * padded)], q + r / group * q_stride + r % group * dim,
                 static_cast<size_t>(dim) * sizeof(float));
   if (padded != dim) {  // rows only ever get dim values written: zero their tails once
     std::fill(s.k.begin(), s.k.begin() + kTile * padded, 0.0f);
     std::fill(s.v.begin(), s.v.begin() + kTile * padded, 0.0f);
   }
-  std::fill(s.acc.begin(), s.acc.begin() + group * padded, 0.0f);
-  std::fill(s.max.begin(), s.max.begin() + group, -std::numeric_limits<float>::infinity());
-  std::fill(s.sum.begin(), s.sum.begin() + group, 0.0f);
+  std::fill(s.acc.begin(), s.acc.begin() + rows * padded, 0.0f);
+  std::fill(s.max.begin(), s.max.begin() + rows, -std::numeric_limits<float>::infinity());
+  std::fill(s.sum.begin(), s.sum.begin() + rows, 0.0f);
 
-  for (int64_t p0 = 0; p0 < ctx; p0 += kTile) {
-    const int64_t count = std::min(kTile, ctx - p0);
-    if (p0 + kTile < ctx) {
-      const int64_t next = std::min(kTile, ctx - p0 - kTile);
+  const int64_t last_ctx = first_ctx + num_queries - 1;
+  for (int64_t p0 = 0; p0 < last_ctx; p0 += kTile) {
+    if (p0 + kTile < last_ctx) {
+      const int64_t next = std::min(kTile, last_ctx - p0 - kTile);
       prefetch_rows(kv, kv.k, block_table, kv_head, p0 + kTile, next);
       prefetch_rows(kv, kv.v, block_table, kv_head, p0 + kTile, next);
     }
-    load_tile(kv, kv.k, block_table, kv_head, p0, count, padded, kr, s.k.data());
-    load_tile(kv, kv.v, block_table, kv_head, p0, count, padded, kr, s.v.data());
-    kr.scores(s.q.data(), s.k.data(), group, count, padded, scale, s.scores.data());
-    for (int64_t g = 0; g < group; ++g) {
-      float* sc = &s.scores[static_cast<size_t>(g * kTile)];
-      float tile_max = sc[0];
-      for (int64_t j = 1; j < count; ++j) tile_max = std::max(tile_max, sc[j]);
-      const float old_max = s.max[static_cast<size_t>(g)];
-      const float new_max = std::max(old_max, tile_max);
-      // exp(-inf) of the first tile is 0: nothing accumulated yet to rescale.
-      const float correction = p0 == 0 ? 0.0f : std::exp(old_max - new_max);
-      const float tile_sum = exp_shifted_isa(kr.isa, sc, count, new_max);
-      s.sum[static_cast<size_t>(g)] = s.sum[static_cast<size_t>(g)] * correction + tile_sum;
-      s.max[static_cast<size_t>(g)] = new_max;
-      kr.accumulate(sc, s.v.data(), count, padded, correction,
-                    &s.acc[static_cast<size_t>(g * padded)]);
+    const int64_t loaded = std::min(kTile, last_ctx - p0);
+    load_tile(kv, kv.k, block_table, kv_head, p0, loaded, padded, kr, s.k.data());
+    load_tile(kv, kv.v, block_table, kv_head, p0, loaded, padded, kr, s.v.data());
+    // Tokens whose context ends before this tile are done (contexts grow with t).
+    for (int64_t t = std::max<int64_t>(0, p0 + 1 - first_ctx); t < num_queries; ++t) {
+      const int64_t count = std::min(kTile, first_ctx + t - p0);
+      const int64_t r0 = t * group;
+      float* scores = &s.scores[static_cast<size_t>(r0 * kTile)];
+      kr.scores(&s.q[static_cast<size_t>(r0 * padded)], s.k.data(), group, count, padded, scale,
+                scores);
+      for (int64_t g = 0; g < group; ++g) {
+        const size_t r = static_cast<size_t>(r0 + g);
+        float* sc = scores + g * kTile;
+        float tile_max = sc[0];
+        for (int64_t j = 1; j < count; ++j) tile_max = std::max(tile_max, sc[j]);
+        const float old_max = s.max[r];
+        const float new_max = std::max(old_max, tile_max);
+        // exp(-inf) of the first tile is 0: nothing accumulated yet to rescale.
+        const float correction = p0 == 0 ? 0.0f : std::exp(old_max - new_max);
+        const float tile_sum = exp_shifted_isa(kr.isa, sc, count, new_max);
+        s.sum[r] = s.sum[r] * correction + tile_sum;
+        s.max[r] = new_max;
+        kr.accumulate(sc, s.v.data(), count, padded, correction,
+                      &s.acc[r * static_cast<size_t>(padded)]);
+      }
     }
   }
-  for (int64_t g = 0; g < group; ++g) {
-    const float inv = 1.0f / s.sum[static_cast<size_t>(g)];
-    const float* a = &s.acc[static_cast<size_t>(g * padded)];
-    float* o = out + g * dim;
+  for (int64_t r = 0; r < rows; ++r) {
+    const float inv = 1.0f / s.sum[static_cast<size_t>(r)];
+    const float* a = &s.acc[static_cast<size_t>(r * padded)];
+    float* o = out + r / group * q_stride + r % group * dim;
     for (int64_t i = 0; i < dim; ++i) o[i] = a[i] * inv;
   }
 }
@@ -484,31 +501,45 @@ void paged_attention_isa(SimdIsa isa, const float* q, std::span<const AttentionS
   check_view(kv, num_heads);
   const Kernels kernels = kernels_for(isa);
   const int64_t group = num_heads / kv.num_kv_heads;
-  int64_t num_tokens = 0, total_ctx = 0;
+  // A slice's tokens are taken kQueryBlock at a time (one at a time for a decode): each K/V
+  // tile is then converted once per block instead of once per token.
+  auto block_tokens = [](const AttentionSlice& sl) { return sl.num_tokens > 1 ? kQueryBlock : 1; };
+  int64_t num_blocks = 0, total_ctx = 0;
   for (const AttentionSlice& sl : slices) {
-    num_tokens += sl.num_tokens;
+    num_blocks += (sl.num_tokens + block_tokens(sl) - 1) / block_tokens(sl);
     total_ctx += sl.num_tokens * (sl.start_pos + sl.num_tokens);
   }
-  if (num_tokens == 0) return;
-  // Items are (slice, token, run of heads_per_item KV heads). With enough tokens to share out,
-  // an item takes all of a token's heads: a block keeps them back to back, so the item reads
-  // each block's K and V as one run that the hardware prefetcher follows. Few tokens (a
-  // single decode) split by head instead, so every thread has work. Either way each (token,
-  // head) is computed alone, in the same order.
-  const int64_t heads_per_item = num_tokens >= 4 * pool.num_threads() ? kv.num_kv_heads : 1;
-  const int64_t items_per_token = kv.num_kv_heads / heads_per_item;
+  if (num_blocks == 0) return;
+  // Items are (slice, query block, run of heads_per_item KV heads). With enough blocks to
+  // share out, an item takes all of a block's heads: a KV block keeps them back to back, so
+  // the item reads each block's K and V as one run that the hardware prefetcher follows. Few
+  // blocks (a single decode) split by head instead, so every thread has work. Either way each
+  // (token, head) is computed alone, in the same order.
+  const int64_t heads_per_item = num_blocks >= 4 * pool.num_threads() ? kv.num_kv_heads : 1;
+  const int64_t items_per_block = kv.num_kv_heads / heads_per_item;
   // item_start[i] is the first item of slice i.
   thread_local std::vector<int64_t> item_start;
   item_start.assign(slices.size() + 1, 0);
   for (size_t i = 0; i < slices.size(); ++i)
-    item_start[i + 1] = item_start[i] + slices[i].num_tokens * items_per_token;
+    item_start[i + 1] = item_start[i] + (slices[i].num_tokens + block_tokens(slices[i]) - 1) /
+                                            block_tokens(slices[i]) * items_per_block;
   const int64_t num_items = item_start.back();
   // Group items so that a thread's share is worth waking it for (~64K multiply-adds).
   const int64_t macs_per_item =
-      std::max<int64_t>(1, 2 * total_ctx * group * heads_per_item * kv.head_dim / num_tokens);
+      std::max<int64_t>(1, 2 * total_ctx * group * heads_per_item * kv.head_dim / num_blocks);
   const int64_t grain = std::max<int64_t>(1, (int64_t{1} << 16) / macs_per_item);
   const int64_t* starts = item_start.data();
   const size_t num_slices = slices.size();
+  // An item's tokens: [first, first + count) of its slice, and its first KV head.
+  struct ItemPlace {
+    int64_t first, count, kvh0;
+  };
+  auto place = [&](const AttentionSlice& sl, int64_t local) {
+    const int64_t bt = block_tokens(sl);
+    const int64_t first = local / items_per_block * bt;
+    return ItemPlace{first, std::min(bt, sl.num_tokens - first),
+                     local % items_per_block * heads_per_item};
+  };
   pool.parallel_for(
       num_items,
       [&](int64_t begin, int64_t end, int) {
@@ -521,12 +552,11 @@ void paged_attention_isa(SimdIsa isa, const float* q, std::span<const AttentionS
         auto prefetch_first_tile = [&](int64_t item) {
           while (item >= starts[next_si + 1]) ++next_si;
           const AttentionSlice& sl = slices[next_si];
-          const int64_t local = item - starts[next_si];
-          const int64_t ctx = sl.start_pos + local / items_per_token + 1;
-          const int64_t kvh0 = local % items_per_token * heads_per_item;
-          for (int64_t kvh = kvh0; kvh < kvh0 + heads_per_item; ++kvh) {
-            prefetch_rows(kv, kv.k, sl.block_table, kvh, 0, std::min(kTile, ctx));
-            prefetch_rows(kv, kv.v, sl.block_table, kvh, 0, std::min(kTile, ctx));
+          const ItemPlace at = place(sl, item - starts[next_si]);
+          const int64_t last_ctx = sl.start_pos + at.first + at.count;
+          for (int64_t kvh = at.kvh0; kvh < at.kvh0 + heads_per_item; ++kvh) {
+            prefetch_rows(kv, kv.k, sl.block_table, kvh, 0, std::min(kTile, last_ctx));
+            prefetch_rows(kv, kv.v, sl.block_table, kvh, 0, std::min(kTile, last_ctx));
           }
         };
         prefetch_first_tile(begin);
@@ -534,14 +564,12 @@ void paged_attention_isa(SimdIsa isa, const float* q, std::span<const AttentionS
           if (item + 1 < end) prefetch_first_tile(item + 1);
           while (item >= starts[si + 1]) ++si;
           const AttentionSlice& sl = slices[si];
-          const int64_t local = item - starts[si];
-          const int64_t t = local / items_per_token;
-          const int64_t kvh0 = local % items_per_token * heads_per_item;
-          const int64_t row = sl.token_offset + t;
-          for (int64_t kvh = kvh0; kvh < kvh0 + heads_per_item; ++kvh) {
+          const ItemPlace at = place(sl, item - starts[si]);
+          const int64_t row = sl.token_offset + at.first;
+          for (int64_t kvh = at.kvh0; kvh < at.kvh0 + heads_per_item; ++kvh) {
             const int64_t offset = (row * num_heads + kvh * group) * kv.head_dim;
-            attend_item(kernels, kv, sl.block_table, sl.start_pos + t + 1, kvh, group, q + offset,
-                        scale, out + offset, scratch);
+            attend_block(kernels, kv, sl.block_table, sl.start_pos + at.first + 1, at.count, kvh,
+                         group, q + offset, num_heads * kv.head_dim, scale, out + offset, scratch);
           }
         }
       },

@@ -278,6 +278,32 @@ INSTANTIATE_TEST_SUITE_P(
                       BatchShape{16, 2, 64, 32, DType::F16}, BatchShape{32, 4, 64, 16, DType::F16},
                       BatchShape{24, 8, 128, 16, DType::F16}));
 
+TEST(Attention, ChunkTokensGetTheirBitsAlone) {
+  // A prefill chunk shares each K/V tile among blocks of query tokens; every token must still
+  // get the bits it gets as a lone decode at its position, or as part of any other chunking.
+  for (DType dtype : {DType::F16, DType::F32}) {
+    Batch b = make_batch(9, 3, 64, 16, dtype, {{20, 37}}, 9);
+    const int64_t row = b.num_heads * b.head_dim, n = 37;
+    const float scale = 1.0f / std::sqrt(static_cast<float>(b.head_dim));
+    auto run = [&](const std::vector<std::pair<int64_t, int64_t>>& chunks, ThreadPool& pool) {
+      std::vector<AttentionSlice> slices;
+      for (auto [first, count] : chunks)
+        slices.push_back({first, count, 20 + first, b.tables[0].data()});
+      std::vector<float> out(static_cast<size_t>(n * row), -1.0f);
+      paged_attention(b.q[0].data(), slices, b.num_heads, b.view(), scale, out.data(), pool);
+      return out;
+    };
+    ThreadPool pool1(1), pool2(2);
+    const auto whole = run({{0, n}}, pool2);
+    std::vector<std::pair<int64_t, int64_t>> singles;
+    for (int64_t t = 0; t < n; ++t) singles.push_back({t, 1});
+    EXPECT_EQ(run(singles, pool1), whole);
+    EXPECT_EQ(run(singles, pool2), whole);
+    EXPECT_EQ(run({{0, 5}, {5, 17}, {22, 15}}, pool2), whole);
+    EXPECT_EQ(run({{0, 36}, {36, 1}}, pool1), whole);
+  }
+}
+
 TEST(Attention, SameBitsForAnyBlockSize) {
   // Tiles are position ranges, not blocks, so the block layout cannot change a result.
   std::vector<std::vector<float>> outs;
