@@ -26,7 +26,6 @@ namespace pareto {
 namespace {
 
 using simd::hsum256;
-using simd::hsum512;
 
 // Positions per tile: scores of a tile fit in two AVX-512 registers per query head.
 constexpr int64_t kTile = 32;
@@ -504,9 +503,12 @@ void paged_attention_isa(SimdIsa isa, const float* q, std::span<const AttentionS
   // A slice's tokens are taken kQueryBlock at a time (one at a time for a decode): each K/V
   // tile is then converted once per block instead of once per token.
   auto block_tokens = [](const AttentionSlice& sl) { return sl.num_tokens > 1 ? kQueryBlock : 1; };
+  auto blocks_of = [&](const AttentionSlice& sl) {
+    return (sl.num_tokens + block_tokens(sl) - 1) / block_tokens(sl);
+  };
   int64_t num_blocks = 0, total_ctx = 0;
   for (const AttentionSlice& sl : slices) {
-    num_blocks += (sl.num_tokens + block_tokens(sl) - 1) / block_tokens(sl);
+    num_blocks += blocks_of(sl);
     total_ctx += sl.num_tokens * (sl.start_pos + sl.num_tokens);
   }
   if (num_blocks == 0) return;
@@ -521,8 +523,7 @@ void paged_attention_isa(SimdIsa isa, const float* q, std::span<const AttentionS
   thread_local std::vector<int64_t> item_start;
   item_start.assign(slices.size() + 1, 0);
   for (size_t i = 0; i < slices.size(); ++i)
-    item_start[i + 1] = item_start[i] + (slices[i].num_tokens + block_tokens(slices[i]) - 1) /
-                                            block_tokens(slices[i]) * items_per_block;
+    item_start[i + 1] = item_start[i] + blocks_of(slices[i]) * items_per_block;
   const int64_t num_items = item_start.back();
   // Group items so that a thread's share is worth waking it for (~64K multiply-adds).
   const int64_t macs_per_item =
