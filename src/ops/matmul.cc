@@ -199,9 +199,53 @@ void run_resident(const TileTable& tab, const WeightMatrix& w, const PreparedAct
   }
 }
 
+// The F16 tiles over rows r0 .. r1 (r0's group at g0, groups group_bytes apart) for every
+// token.
+void run_f16_groups(const TileTable& tab, const uint8_t* g0, size_t group_bytes,
+                    const PreparedActs& acts, int64_t num_tokens, float* y, int64_t n, int64_t r0,
+                    int64_t r1) {
+  using matmul_detail::kF16TileGroups;
+  using matmul_detail::kF16TileTokens;
+  using matmul_detail::kGroupRows;
+  const int64_t k = acts.num_blocks;
+  auto tile = [&](int groups, int64_t t0, int64_t tokens, int64_t r) {
+    const int rows = static_cast<int>(std::min<int64_t>(groups * kGroupRows, r1 - r));
+    const uint8_t* g = g0 + static_cast<size_t>((r - r0) / kGroupRows) * group_bytes;
+    const uint8_t* act = acts.data + static_cast<size_t>(t0) * acts.row_bytes;
+    float* out = y + t0 * n + r;
+    tab.f16[groups - 1][tokens - 1](g, group_bytes, act, acts.row_bytes, k, out, n, rows);
+  };
+  for (int64_t t0 = 0; t0 < num_tokens; t0 += kF16TileTokens) {
+    const int64_t tokens = std::min<int64_t>(kF16TileTokens, num_tokens - t0);
+    for (int64_t r = r0; r < r1; r += kF16TileGroups * kGroupRows)
+      tile(r + kGroupRows < r1 ? kF16TileGroups : 1, t0, tokens, r);
+  }
+}
+
+// run_rows for F16 matrices in the resident packed layout (row_begin a multiple of
+// kGroupRows): every token tile sweeps a panel of groups while it sits in L2.
+void run_f16(const TileTable& tab, const WeightMatrix& w, const PreparedActs& acts,
+             int64_t num_tokens, float* y, int64_t row_begin, int64_t row_end) {
+  using matmul_detail::kF16TileGroups;
+  using matmul_detail::kGroupRows;
+  const size_t group_bytes = w.row_stride() * kGroupRows;
+  const int64_t panel_groups =
+      std::max<int64_t>(kF16TileGroups, static_cast<int64_t>(kPanelBytes / group_bytes) /
+                                            kF16TileGroups * kF16TileGroups);
+  const int64_t panel_rows = panel_groups * kGroupRows;
+  for (int64_t p0 = row_begin; p0 < row_end; p0 += panel_rows)
+    run_f16_groups(tab, static_cast<const uint8_t*>(w.data) + (p0 / kGroupRows) * group_bytes,
+                   group_bytes, acts, num_tokens, y, w.out_features, p0,
+                   std::min(row_end, p0 + panel_rows));
+}
+
 // Outputs y[:, row_begin..row_end) for every token.
 void run_rows(const TileTable& tab, const WeightMatrix& w, const PreparedActs& acts,
               int64_t num_tokens, float* y, int64_t row_begin, int64_t row_end) {
+  if (w.packed && tab.f16[0][0] != nullptr) {
+    run_f16(tab, w, acts, num_tokens, y, row_begin, row_end);
+    return;
+  }
   if (w.packed) {
     run_resident(tab, w, acts, num_tokens, y, row_begin, row_end);
     return;
@@ -266,7 +310,7 @@ void matmul_multi_isa(SimdIsa isa, const MatmulTarget* targets, int count, const
       continue;
     }
     const TileTable* tab = tile_table(isa, tg.w.type);
-    if (tg.w.packed && (tab == nullptr || tab->resident[0] == nullptr))
+    if (tg.w.packed && (tab == nullptr || tab->repack == nullptr))
       fail("matmul: {} weights packed for AVX-512 VNNI, which {} kernels cannot read",
            dtype_name(tg.w.type), simd_isa_name(isa));
     if (tab == nullptr) {
@@ -333,8 +377,11 @@ void matmul_multi(const MatmulTarget* targets, int count, const float* x, int64_
 }
 
 bool can_pack_weights(const WeightMatrix& w) {
-  if (w.packed || (w.type != DType::Q8_0 && w.type != DType::Q4_0)) return false;
-  if (w.out_features % matmul_detail::kGroupRows != 0 || w.in_features % 32 != 0) return false;
+  if (w.packed || (w.type != DType::Q8_0 && w.type != DType::Q4_0 && w.type != DType::F16))
+    return false;
+  if (w.out_features % matmul_detail::kGroupRows != 0 ||
+      w.in_features % traits(w.type).block_elems != 0)
+    return false;
   const TileTable* tab = tile_table(active_simd_isa(), w.type);
   return tab != nullptr && tab->repack != nullptr;
 }
@@ -347,7 +394,7 @@ void pack_weights(WeightMatrix& w, uint8_t* data) {
   const TileTable* tab = tile_table(active_simd_isa(), w.type);
   const size_t stride = w.row_stride();
   const size_t group_bytes = stride * matmul_detail::kGroupRows;
-  const int64_t num_blocks = w.in_features / 32;
+  const int64_t num_blocks = w.in_features / traits(w.type).block_elems;
   // Each group is rewritten from a copy of its own bytes: the layouts have the same size.
   std::vector<uint8_t> rows(group_bytes);
   for (int64_t g = 0; g < w.out_features / matmul_detail::kGroupRows; ++g) {

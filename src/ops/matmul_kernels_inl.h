@@ -217,6 +217,8 @@ void quantize_q8k(const float* x, int64_t k, int32_t /*zero_point*/, void* out_v
 }
 
 #include "ops/matmul_group_kernels_inl.h"
+// After the group kernels, whose transpose_16x4 it uses.
+#include "ops/matmul_f16_kernels_inl.h"
 #endif  // PARETO_MM_AVX512
 
 // ---------------------------------------------------------------------------------------------
@@ -521,8 +523,33 @@ const TileTable kQ6_KTiles = {
 constexpr int kFloatTileTokens = PARETO_MM_AVX512 ? 6 : kTileTokens;
 const TileTable kF32Tiles = {
     ActKind::kF32, 0, nullptr, 4, kFloatTileTokens, PARETO_TILES(PARETO_TILE_ROW8, tile_f32)};
+#if PARETO_MM_AVX512
+#define PARETO_F16_ROW(v)                                                                \
+  {                                                                                      \
+    f16_tile<v, 1>, f16_tile<v, 2>, f16_tile<v, 3>, f16_tile<v, 4>, f16_tile<v, 5>,      \
+        f16_tile<v, 6>, f16_tile<v, 7>, f16_tile<v, 8>, f16_tile<v, 9>, f16_tile<v, 10>, \
+        f16_tile<v, 11>, f16_tile<v, 12>                                                 \
+  }
+// F16 on AVX-512: the dot-form tiles for the file's layout, the transposed groups of
+// matmul_f16_kernels_inl.h for the resident packed layout.
+const TileTable kF16Tiles = {ActKind::kF32,
+                             0,
+                             nullptr,
+                             4,
+                             kFloatTileTokens,
+                             PARETO_TILES(PARETO_TILE_ROW8, tile_f16),
+                             nullptr,
+                             {},
+                             {},
+                             f16_repack,
+                             {},
+                             nullptr,
+                             {PARETO_F16_ROW(1), PARETO_F16_ROW(2)}};
+#undef PARETO_F16_ROW
+#else
 const TileTable kF16Tiles = {
     ActKind::kF32, 0, nullptr, 4, kFloatTileTokens, PARETO_TILES(PARETO_TILE_ROW8, tile_f16)};
+#endif
 const TileTable kBF16Tiles = {
     ActKind::kF32, 0, nullptr, 4, kFloatTileTokens, PARETO_TILES(PARETO_TILE_ROW8, tile_bf16)};
 

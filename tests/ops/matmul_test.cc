@@ -66,13 +66,15 @@ int64_t act_block(SimdIsa isa, DType t) {
 // Tolerance against the double reference, summed from two documented bounds:
 // - float rounding: each output accumulates in 8 or 16 lanes, each lane summing at most K/8
 //   terms, so |error| <= (K/8 + 8) * 2^-24 * sum_k |x_k w_k| (the 8 covers the per-block scale
-//   products and the final reduction); 4x that is allowed;
+//   products and the final reduction); 4x that is allowed. `sequential`: one chain of K terms
+//   per output (packed F16), K in place of K/8;
 // - int8 activations (act_block > 0): x_k is replaced by d_b * q_k with d_b = max_b|x| / 127 and
 //   |x_k - d_b q_k| <= d_b / 2, so |error| <= sum_b (d_b / 2) * sum_{k in b} |w_k|; 1.01x that is
 //   allowed. On N(0, 1) data this is ~1e-2 of sum_k |x_k w_k|.
 void expect_close_to_ref(SimdIsa isa, const WeightMatrix& w, const std::vector<float>& x,
                          int64_t tokens, const std::vector<float>& got,
-                         const std::vector<float>& want, const std::string& what) {
+                         const std::vector<float>& want, const std::string& what,
+                         bool sequential = false) {
   const int64_t k = w.in_features, n = w.out_features;
   const int64_t block = act_block(isa, w.type);
   std::vector<float> row(static_cast<size_t>(k));
@@ -90,8 +92,8 @@ void expect_close_to_ref(SimdIsa isa, const WeightMatrix& w, const std::vector<f
         }
         quant_err += amax / 127 / 2 * wsum;
       }
-      const double tol = 4.0 * (static_cast<double>(k) / 8 + 8) * std::ldexp(1.0, -24) * abs_sum +
-                         1.01 * quant_err;
+      const double terms = sequential ? static_cast<double>(k) : static_cast<double>(k) / 8;
+      const double tol = 4.0 * (terms + 8) * std::ldexp(1.0, -24) * abs_sum + 1.01 * quant_err;
       ASSERT_NEAR(got[t * n + r], want[t * n + r], tol) << what << " token " << t << " row " << r;
     }
   }
@@ -214,11 +216,16 @@ TEST(Matmul, RejectsBadArguments) {
 
 // pack_weights changes the layout, never a result: packed Q8_0/Q4_0 matrices give the unpacked
 // matrix's bits for every batch size, alone or in a matmul_multi call beside a matrix whose row
-// count is not a multiple of 16, on 1 and 2 threads.
+// count is not a multiple of 16, on 1 and 2 threads. Packed F16 sums each output in one chain
+// (ops/matmul_f16_kernels_inl.h), not in the file layout's 16 lanes: it must match the
+// reference, and give each token in any batch, on any thread count, its bits alone.
 TEST(Matmul, PackedWeightsGiveTheUnpackedBits) {
   std::mt19937 rng(46);
-  for (DType t : {DType::Q8_0, DType::Q4_0}) {
-    for (int64_t k : {32, 96, 576}) {
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::F16}) {
+    // F16 also with K not a multiple of the 8 elements its transposition takes at a time.
+    const std::vector<int64_t> ks =
+        t == DType::F16 ? std::vector<int64_t>{13, 96, 300} : std::vector<int64_t>{32, 96, 576};
+    for (int64_t k : ks) {
       for (int64_t n : {16, 48, 208}) {
         TestMatrix plain(t, k, n, rng);
         TestMatrix packed = plain;
@@ -228,7 +235,7 @@ TEST(Matmul, PackedWeightsGiveTheUnpackedBits) {
         ASSERT_TRUE(packed.w.packed);
         EXPECT_NE(packed.bytes, plain.bytes);
         const TestMatrix odd(t, k, 17, rng);
-        for (int64_t tokens : {1, 2, 8, 9, 37}) {
+        for (int64_t tokens : {1, 2, 8, 9, 13, 37}) {
           const std::string what = std::string(dtype_name(t)) + " K=" + std::to_string(k) +
                                    " N=" + std::to_string(n) + " T=" + std::to_string(tokens);
           const auto x = normal_data(tokens * k, rng);
@@ -236,7 +243,16 @@ TEST(Matmul, PackedWeightsGiveTheUnpackedBits) {
             ThreadPool pool(threads);
             std::vector<float> want(static_cast<size_t>(tokens * n)), got(want.size(), NAN);
             std::vector<float> odd_want(static_cast<size_t>(tokens * 17)), odd_got(odd_want.size());
-            matmul(plain.w, x.data(), tokens, want.data(), pool);
+            if (t == DType::F16) {
+              std::vector<float> ref(want.size());
+              matmul_ref(plain.w, x.data(), tokens, ref.data());
+              ThreadPool one(1);
+              for (int64_t i = 0; i < tokens; ++i)
+                matmul(packed.w, &x[i * k], 1, &want[i * n], one);
+              expect_close_to_ref(active_simd_isa(), plain.w, x, tokens, want, ref, what, true);
+            } else {
+              matmul(plain.w, x.data(), tokens, want.data(), pool);
+            }
             matmul(odd.w, x.data(), tokens, odd_want.data(), pool);
             matmul(packed.w, x.data(), tokens, got.data(), pool);
             EXPECT_TRUE(same_bits(got, want)) << what << " threads=" << threads;
@@ -263,7 +279,9 @@ TEST(Matmul, PackWeightsRefusesWhatItCannotPack) {
   TestMatrix q8(DType::Q8_0, 64, 20, rng);  // 20 rows: not whole groups of 16
   EXPECT_FALSE(can_pack_weights(q8.w));
   EXPECT_THROW(pack_weights(q8.w, q8.bytes.data()), Error);
-  TestMatrix f16(DType::F16, 64, 32, rng);
+  TestMatrix bf16(DType::BF16, 64, 32, rng);
+  EXPECT_FALSE(can_pack_weights(bf16.w));
+  TestMatrix f16(DType::F16, 64, 24, rng);  // 24 rows
   EXPECT_FALSE(can_pack_weights(f16.w));
   TestMatrix q4(DType::Q4_0, 64, 32, rng);
   if (can_pack_weights(q4.w)) {
