@@ -29,6 +29,11 @@ constexpr int64_t kPanelBytes = 192 * 1024;
 constexpr int64_t kMinMacsPerShare = 1 << 16;
 // Below this many activations, quantizing them is not worth a parallel_for of its own.
 constexpr int64_t kMinParallelQuantize = 1 << 15;
+// Rows pack_weights packs together: groups of kGroupRows, pairs of them for F16.
+constexpr int64_t kPackUnitRows = matmul_detail::kF16PairRows;
+int64_t pack_unit_rows(DType t) {
+  return t == DType::F16 ? matmul_detail::kF16PairRows : matmul_detail::kGroupRows;
+}
 // Matrices one matmul_multi call takes (Q/K/V, gate/up).
 constexpr int kMaxMulti = 4;
 
@@ -199,50 +204,33 @@ void run_resident(const TileTable& tab, const WeightMatrix& w, const PreparedAct
   }
 }
 
-// The F16 tiles over rows r0 .. r1 (r0's group at g0, groups group_bytes apart) for every
-// token.
-void run_f16_groups(const TileTable& tab, const uint8_t* g0, size_t group_bytes,
-                    const PreparedActs& acts, int64_t num_tokens, float* y, int64_t n, int64_t r0,
-                    int64_t r1) {
-  using matmul_detail::kF16TileGroups;
-  using matmul_detail::kF16TileTokens;
-  using matmul_detail::kGroupRows;
-  const int64_t k = acts.num_blocks;
-  auto tile = [&](int groups, int64_t t0, int64_t tokens, int64_t r) {
-    const int rows = static_cast<int>(std::min<int64_t>(groups * kGroupRows, r1 - r));
-    const uint8_t* g = g0 + static_cast<size_t>((r - r0) / kGroupRows) * group_bytes;
-    const uint8_t* act = acts.data + static_cast<size_t>(t0) * acts.row_bytes;
-    float* out = y + t0 * n + r;
-    tab.f16[groups - 1][tokens - 1](g, group_bytes, act, acts.row_bytes, k, out, n, rows);
-  };
-  for (int64_t t0 = 0; t0 < num_tokens; t0 += kF16TileTokens) {
-    const int64_t tokens = std::min<int64_t>(kF16TileTokens, num_tokens - t0);
-    for (int64_t r = r0; r < r1; r += kF16TileGroups * kGroupRows)
-      tile(r + kGroupRows < r1 ? kF16TileGroups : 1, t0, tokens, r);
-  }
-}
-
 // run_rows for F16 matrices in the resident packed layout (row_begin a multiple of
-// kGroupRows): every token tile sweeps a panel of groups while it sits in L2.
+// kF16PairRows): every token tile sweeps a panel of pairs while it sits in L2.
 void run_f16(const TileTable& tab, const WeightMatrix& w, const PreparedActs& acts,
              int64_t num_tokens, float* y, int64_t row_begin, int64_t row_end) {
-  using matmul_detail::kF16TileGroups;
-  using matmul_detail::kGroupRows;
-  const size_t group_bytes = w.row_stride() * kGroupRows;
-  const int64_t panel_groups =
-      std::max<int64_t>(kF16TileGroups, static_cast<int64_t>(kPanelBytes / group_bytes) /
-                                            kF16TileGroups * kF16TileGroups);
-  const int64_t panel_rows = panel_groups * kGroupRows;
-  for (int64_t p0 = row_begin; p0 < row_end; p0 += panel_rows)
-    run_f16_groups(tab, static_cast<const uint8_t*>(w.data) + (p0 / kGroupRows) * group_bytes,
-                   group_bytes, acts, num_tokens, y, w.out_features, p0,
-                   std::min(row_end, p0 + panel_rows));
+  using matmul_detail::kF16PairRows;
+  using matmul_detail::kF16TileTokens;
+  const size_t pair_bytes = w.row_stride() * kF16PairRows;
+  const int64_t n = w.out_features;
+  const int64_t panel_rows =
+      std::max<int64_t>(1, static_cast<int64_t>(kPanelBytes / pair_bytes)) * kF16PairRows;
+  const uint8_t* pairs = static_cast<const uint8_t*>(w.data);
+  for (int64_t p0 = row_begin; p0 < row_end; p0 += panel_rows) {
+    const int64_t p1 = std::min(row_end, p0 + panel_rows);
+    for (int64_t t0 = 0; t0 < num_tokens; t0 += kF16TileTokens) {
+      const int64_t tokens = std::min<int64_t>(kF16TileTokens, num_tokens - t0);
+      const uint8_t* act = acts.data + static_cast<size_t>(t0) * acts.row_bytes;
+      for (int64_t r = p0; r < p1; r += kF16PairRows)
+        tab.f16[tokens - 1](pairs + static_cast<size_t>(r / kF16PairRows) * pair_bytes, act,
+                            acts.row_bytes, acts.num_blocks, y + t0 * n + r, n);
+    }
+  }
 }
 
 // Outputs y[:, row_begin..row_end) for every token.
 void run_rows(const TileTable& tab, const WeightMatrix& w, const PreparedActs& acts,
               int64_t num_tokens, float* y, int64_t row_begin, int64_t row_end) {
-  if (w.packed && tab.f16[0][0] != nullptr) {
+  if (w.packed && tab.f16[0] != nullptr) {
     run_f16(tab, w, acts, num_tokens, y, row_begin, row_end);
     return;
   }
@@ -301,7 +289,7 @@ void matmul_multi_isa(SimdIsa isa, const MatmulTarget* targets, int count, const
   PreparedActs prepared[kMaxMulti];
   int num_jobs = 0, num_prepared = 0;
   int64_t total_rows = 0;
-  bool any_packed = false;
+  int64_t packed_unit = 0;  // the largest packing unit (rows) of a packed matrix, if any
   for (int i = 0; i < count; ++i) {
     const MatmulTarget& tg = targets[i];
     if (tg.w.out_features == 0) continue;
@@ -325,11 +313,11 @@ void matmul_multi_isa(SimdIsa isa, const MatmulTarget* targets, int count, const
       prepared[slot] = prepare_acts(*tab, k, x, num_tokens, pool, slot);
       ++num_prepared;
     }
-    // Each matrix starts on a group boundary, so no share splits a packed group.
-    total_rows = (total_rows + matmul_detail::kGroupRows - 1) / matmul_detail::kGroupRows *
-                 matmul_detail::kGroupRows;
+    // Each matrix starts on a unit boundary (a pair of groups: whole groups either way), so no
+    // share splits a packed group or F16 pair.
+    total_rows = (total_rows + kPackUnitRows - 1) / kPackUnitRows * kPackUnitRows;
     jobs[num_jobs++] = {tab, &tg, prepared[slot], total_rows};
-    if (tg.w.packed) any_packed = true;
+    if (tg.w.packed) packed_unit = std::max(packed_unit, pack_unit_rows(tg.w.type));
     total_rows += tg.w.out_features;
   }
   if (num_jobs == 0) return;
@@ -342,9 +330,9 @@ void matmul_multi_isa(SimdIsa isa, const MatmulTarget* targets, int count, const
   // rows too). A single token tile packs in registers, where a partial group only leaves lanes
   // idle, so finer shares even out the threads of a small matrix (llama-135m's 576 rows in
   // groups of 16 gave shares of 4 and 5 groups: 2-thread GEMV -30%).
-  const int64_t align = num_tokens <= matmul_detail::kMaxTileTokens && !any_packed
-                            ? matmul_detail::kMaxTileRows
-                            : matmul_detail::kGroupRows;
+  const int64_t align = packed_unit > 0                               ? packed_unit
+                        : num_tokens <= matmul_detail::kMaxTileTokens ? matmul_detail::kMaxTileRows
+                                                                      : matmul_detail::kGroupRows;
   grain = (grain + align - 1) / align * align;
   pool.parallel_for(
       total_rows,
@@ -377,6 +365,7 @@ void matmul_multi(const MatmulTarget* targets, int count, const float* x, int64_
 }
 
 bool can_pack_weights(const WeightMatrix& w) {
+  if (w.type == DType::F16 && w.out_features % kPackUnitRows != 0) return false;
   if (w.packed || (w.type != DType::Q8_0 && w.type != DType::Q4_0 && w.type != DType::F16))
     return false;
   if (w.out_features % matmul_detail::kGroupRows != 0 ||
@@ -393,11 +382,12 @@ void pack_weights(WeightMatrix& w, uint8_t* data) {
   if (data != w.data) fail("pack_weights: data is not the matrix's bytes");
   const TileTable* tab = tile_table(active_simd_isa(), w.type);
   const size_t stride = w.row_stride();
-  const size_t group_bytes = stride * matmul_detail::kGroupRows;
+  const int64_t unit = pack_unit_rows(w.type);
+  const size_t group_bytes = stride * static_cast<size_t>(unit);
   const int64_t num_blocks = w.in_features / traits(w.type).block_elems;
   // Each group is rewritten from a copy of its own bytes: the layouts have the same size.
   std::vector<uint8_t> rows(group_bytes);
-  for (int64_t g = 0; g < w.out_features / matmul_detail::kGroupRows; ++g) {
+  for (int64_t g = 0; g < w.out_features / unit; ++g) {
     uint8_t* group = data + static_cast<size_t>(g) * group_bytes;
     std::memcpy(rows.data(), group, group_bytes);
     tab->repack(rows.data(), stride, num_blocks, group);

@@ -61,12 +61,12 @@ using ExpandFn = void (*)(const uint8_t* w, int64_t num_blocks, uint8_t* packed)
 // Writes a copy of 16 rows (w_stride apart) in the resident packed layout to out.
 using RepackFn = void (*)(const uint8_t* rows, size_t w_stride, int64_t num_blocks, uint8_t* out);
 
-// F16 kernels on AVX-512 for the resident packed layout (matmul_f16_kernels_inl.h): V groups
-// of 16 rows transposed to [k][16], group_bytes apart, against T tokens of F32 activations;
-// y[t * y_stride + r] for r < rows <= 16 * V.
-using F16TileFn = void (*)(const uint8_t* w, size_t group_bytes, const uint8_t* act,
-                           size_t act_stride, int64_t k, float* y, int64_t y_stride, int rows);
-inline constexpr int kF16TileGroups = 2;
+// F16 kernels on AVX-512 for the resident packed layout (matmul_f16_kernels_inl.h): a pair of
+// 32 rows transposed to [k][32] against T tokens of F32 activations; y[t * y_stride + r] for
+// r < 32.
+using F16TileFn = void (*)(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t k,
+                           float* y, int64_t y_stride);
+inline constexpr int kF16PairRows = 32;
 inline constexpr int kF16TileTokens = 12;
 
 struct TileTable {
@@ -83,10 +83,8 @@ struct TileTable {
   RepackFn repack = nullptr;
   ResidentFn resident[kMaxTileTokens] = {};
   ExpandFn expand = nullptr;
-  // Set for F16 on AVX-512, for packed matrices (fn serves the file's layout):
-  // f16[groups - 1][tokens - 1]. A one-token call runs pairs of groups too: two streams and
-  // chains beat one (bound by the FMA latency) and four (bench/matmul_bench GEMV).
-  F16TileFn f16[kF16TileGroups][kF16TileTokens] = {};
+  // Set for F16 on AVX-512, for packed matrices (fn serves the file's layout): f16[tokens - 1].
+  F16TileFn f16[kF16TileTokens] = {};
 };
 
 // The kernels for weight type t, or nullptr when that level has none (matmul then falls back to

@@ -524,28 +524,23 @@ constexpr int kFloatTileTokens = PARETO_MM_AVX512 ? 6 : kTileTokens;
 const TileTable kF32Tiles = {
     ActKind::kF32, 0, nullptr, 4, kFloatTileTokens, PARETO_TILES(PARETO_TILE_ROW8, tile_f32)};
 #if PARETO_MM_AVX512
-#define PARETO_F16_ROW(v)                                                                \
-  {                                                                                      \
-    f16_tile<v, 1>, f16_tile<v, 2>, f16_tile<v, 3>, f16_tile<v, 4>, f16_tile<v, 5>,      \
-        f16_tile<v, 6>, f16_tile<v, 7>, f16_tile<v, 8>, f16_tile<v, 9>, f16_tile<v, 10>, \
-        f16_tile<v, 11>, f16_tile<v, 12>                                                 \
-  }
 // F16 on AVX-512: the dot-form tiles for the file's layout, the transposed groups of
 // matmul_f16_kernels_inl.h for the resident packed layout.
-const TileTable kF16Tiles = {ActKind::kF32,
-                             0,
-                             nullptr,
-                             4,
-                             kFloatTileTokens,
-                             PARETO_TILES(PARETO_TILE_ROW8, tile_f16),
-                             nullptr,
-                             {},
-                             {},
-                             f16_repack,
-                             {},
-                             nullptr,
-                             {PARETO_F16_ROW(1), PARETO_F16_ROW(2)}};
-#undef PARETO_F16_ROW
+const TileTable kF16Tiles = {
+    ActKind::kF32,
+    0,
+    nullptr,
+    4,
+    kFloatTileTokens,
+    PARETO_TILES(PARETO_TILE_ROW8, tile_f16),
+    nullptr,
+    {},
+    {},
+    f16_repack,
+    {},
+    nullptr,
+    {f16_tile<1>, f16_tile<2>, f16_tile<3>, f16_tile<4>, f16_tile<5>, f16_tile<6>, f16_tile<7>,
+     f16_tile<8>, f16_tile<9>, f16_tile<10>, f16_tile<11>, f16_tile<12>}};
 #else
 const TileTable kF16Tiles = {
     ActKind::kF32, 0, nullptr, 4, kFloatTileTokens, PARETO_TILES(PARETO_TILE_ROW8, tile_f16)};

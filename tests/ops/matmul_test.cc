@@ -226,7 +226,10 @@ TEST(Matmul, PackedWeightsGiveTheUnpackedBits) {
     const std::vector<int64_t> ks =
         t == DType::F16 ? std::vector<int64_t>{13, 96, 300} : std::vector<int64_t>{32, 96, 576};
     for (int64_t k : ks) {
-      for (int64_t n : {16, 48, 208}) {
+      // F16 packs pairs of groups (32 rows).
+      const std::vector<int64_t> ns =
+          t == DType::F16 ? std::vector<int64_t>{32, 64, 224} : std::vector<int64_t>{16, 48, 208};
+      for (int64_t n : ns) {
         TestMatrix plain(t, k, n, rng);
         TestMatrix packed = plain;
         packed.w.data = packed.bytes.data();
@@ -281,7 +284,7 @@ TEST(Matmul, PackWeightsRefusesWhatItCannotPack) {
   EXPECT_THROW(pack_weights(q8.w, q8.bytes.data()), Error);
   TestMatrix bf16(DType::BF16, 64, 32, rng);
   EXPECT_FALSE(can_pack_weights(bf16.w));
-  TestMatrix f16(DType::F16, 64, 24, rng);  // 24 rows
+  TestMatrix f16(DType::F16, 64, 48, rng);  // 48 rows: not whole pairs of groups
   EXPECT_FALSE(can_pack_weights(f16.w));
   TestMatrix q4(DType::Q4_0, 64, 32, rng);
   if (can_pack_weights(q4.w)) {
