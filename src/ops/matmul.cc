@@ -29,11 +29,12 @@ constexpr int64_t kPanelBytes = 192 * 1024;
 constexpr int64_t kMinMacsPerShare = 1 << 16;
 // Below this many activations, quantizing them is not worth a parallel_for of its own.
 constexpr int64_t kMinParallelQuantize = 1 << 15;
-// Rows pack_weights packs together: groups of kGroupRows, pairs of them for F16.
-constexpr int64_t kPackUnitRows = matmul_detail::kF16PairRows;
+// Rows pack_weights packs together: groups of kGroupRows, pairs of them for F16; and the
+// largest such unit.
 int64_t pack_unit_rows(DType t) {
   return t == DType::F16 ? matmul_detail::kF16PairRows : matmul_detail::kGroupRows;
 }
+constexpr int64_t kPackUnitRows = matmul_detail::kF16PairRows;
 // Matrices one matmul_multi call takes (Q/K/V, gate/up).
 constexpr int kMaxMulti = 4;
 
@@ -365,10 +366,9 @@ void matmul_multi(const MatmulTarget* targets, int count, const float* x, int64_
 }
 
 bool can_pack_weights(const WeightMatrix& w) {
-  if (w.type == DType::F16 && w.out_features % kPackUnitRows != 0) return false;
   if (w.packed || (w.type != DType::Q8_0 && w.type != DType::Q4_0 && w.type != DType::F16))
     return false;
-  if (w.out_features % matmul_detail::kGroupRows != 0 ||
+  if (w.out_features % pack_unit_rows(w.type) != 0 ||
       w.in_features % traits(w.type).block_elems != 0)
     return false;
   const TileTable* tab = tile_table(active_simd_isa(), w.type);

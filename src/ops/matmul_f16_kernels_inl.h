@@ -4,24 +4,24 @@
 // Why not the float tiles' dot form: there each output keeps a 16-lane vector of partial sums,
 // so every FMA needs a whole vector of activations as well as of weights, and a 4 x 6 tile
 // loads 10 vectors and widens 4 F16 vectors per 24 FMAs; from L2 at K = 2048 that ran at 40-65%
-// of the FMA peak. Here a vector holds 16 output rows instead: 16 rows of a group are stored
-// transposed, [k][16], so one widened weight vector meets a 4-byte broadcast
-// of each token's activation. A 32-row x 12-token tile then does 24 FMAs per 2 widenings and
-// 12 scalar loads, and no horizontal sum is left at the end (a register-only loop of this tile
-// ran at 98% of the FMA peak, the dot form's at 40%).
+// of the FMA peak. Here a vector holds 16 output rows instead: the rows are stored transposed,
+// so one widened weight vector meets a 4-byte broadcast of each token's activation. A 32-row x
+// 12-token tile then does 24 FMAs per 2 widenings and 12 scalar loads, and no horizontal sum is
+// left at the end (a register-only loop of this tile ran at 98% of the FMA peak, the dot
+// form's at 40%).
 //
 // Per output (row r, token t) the chain is fixed: acc = 0, then acc = fma(x[t][i], w[r][i],
 // acc) for i = 0 .. K-1 in order, in F32. A lane is one output, so neither the tile shape, the
-// group a row is packed in, the thread nor the batch changes a result.
+// thread nor the batch changes a result.
 //
 // Models read into memory are packed once, in place (pack_weights, f16_repack: the same bytes),
-// in pairs of two such groups interleaved, [k][32]: 64 bytes, one cache line, per k. A pair is
-// then one sequential stream for a GEMV (two groups read side by side, or four, decoded
-// llama-135m 15-40% slower than the file layout) and its two chains hide half the FMA latency.
-// Matrices left in the file's layout (--mmap, row counts not a multiple of 16) keep the float
-// tiles' dot form: transposing them per call ran a GEMV at a third of the bandwidth. Their chains
-// sum in another order, so their results differ from a packed copy's in the last bits; each matrix
-// gets one form for every batch, so batch invariance holds.
+// in pairs of 32 rows, [k][32]: 64 bytes, one cache line, per k. A pair is then one sequential
+// stream for a GEMV, and its two chains hide half the FMA latency (groups of 16 rows read two
+// or four side by side decoded llama-135m 15-40% slower than the file layout). Matrices left in
+// the file's layout (--mmap, row counts not a multiple of 32) keep the float tiles' dot form:
+// transposing them per call ran a GEMV at a third of the bandwidth. Their chains sum in another
+// order, so their results differ from a packed copy's in the last bits; each matrix gets one
+// form for every batch, so batch invariance holds.
 
 // pack_weights for F16: a copy of 32 rows (w_stride apart, k values each) into the resident
 // layout at out, [k][32] uint16: out[i * 32 + r] = row r's element i.

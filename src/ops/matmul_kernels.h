@@ -58,7 +58,8 @@ using ResidentFn = void (*)(const uint8_t* w, const uint8_t* act, size_t act_str
 // Unpacks a group in the resident packed layout into the form PackFn writes, for batches of
 // more than kExpandTokens tokens (null: the resident kernels serve every batch).
 using ExpandFn = void (*)(const uint8_t* w, int64_t num_blocks, uint8_t* packed);
-// Writes a copy of 16 rows (w_stride apart) in the resident packed layout to out.
+// Writes a copy of one packing unit's rows (16; 32 for F16), w_stride apart, in the resident
+// packed layout to out.
 using RepackFn = void (*)(const uint8_t* rows, size_t w_stride, int64_t num_blocks, uint8_t* out);
 
 // F16 kernels on AVX-512 for the resident packed layout (matmul_f16_kernels_inl.h): a pair of
