@@ -29,12 +29,13 @@ constexpr int64_t kPanelBytes = 192 * 1024;
 constexpr int64_t kMinMacsPerShare = 1 << 16;
 // Below this many activations, quantizing them is not worth a parallel_for of its own.
 constexpr int64_t kMinParallelQuantize = 1 << 15;
-// Rows pack_weights packs together: groups of kGroupRows, pairs of them for F16; and the
-// largest such unit.
+// Rows pack_weights packs together: groups of kGroupRows, units of kHalfUnitRows for F16 and
+// BF16; and the largest such unit.
 int64_t pack_unit_rows(DType t) {
-  return t == DType::F16 ? matmul_detail::kF16PairRows : matmul_detail::kGroupRows;
+  return t == DType::F16 || t == DType::BF16 ? matmul_detail::kHalfUnitRows
+                                             : matmul_detail::kGroupRows;
 }
-constexpr int64_t kPackUnitRows = matmul_detail::kF16PairRows;
+constexpr int64_t kPackUnitRows = matmul_detail::kHalfUnitRows;
 // Matrices one matmul_multi call takes (Q/K/V, gate/up).
 constexpr int kMaxMulti = 4;
 
@@ -205,25 +206,25 @@ void run_resident(const TileTable& tab, const WeightMatrix& w, const PreparedAct
   }
 }
 
-// run_rows for F16 matrices in the resident packed layout (row_begin a multiple of
-// kF16PairRows): every token tile sweeps a panel of pairs while it sits in L2.
-void run_f16(const TileTable& tab, const WeightMatrix& w, const PreparedActs& acts,
-             int64_t num_tokens, float* y, int64_t row_begin, int64_t row_end) {
-  using matmul_detail::kF16PairRows;
-  using matmul_detail::kF16TileTokens;
-  const size_t pair_bytes = w.row_stride() * kF16PairRows;
+// run_rows for F16/BF16 matrices in the resident packed layout (row_begin a multiple of
+// kHalfUnitRows): every token tile sweeps a panel of units while it sits in L2.
+void run_half(const TileTable& tab, const WeightMatrix& w, const PreparedActs& acts,
+              int64_t num_tokens, float* y, int64_t row_begin, int64_t row_end) {
+  using matmul_detail::kHalfTileTokens;
+  using matmul_detail::kHalfUnitRows;
+  const size_t unit_bytes = w.row_stride() * kHalfUnitRows;
   const int64_t n = w.out_features;
   const int64_t panel_rows =
-      std::max<int64_t>(1, static_cast<int64_t>(kPanelBytes / pair_bytes)) * kF16PairRows;
-  const uint8_t* pairs = static_cast<const uint8_t*>(w.data);
+      std::max<int64_t>(1, static_cast<int64_t>(kPanelBytes / unit_bytes)) * kHalfUnitRows;
+  const uint8_t* units = static_cast<const uint8_t*>(w.data);
   for (int64_t p0 = row_begin; p0 < row_end; p0 += panel_rows) {
     const int64_t p1 = std::min(row_end, p0 + panel_rows);
-    for (int64_t t0 = 0; t0 < num_tokens; t0 += kF16TileTokens) {
-      const int64_t tokens = std::min<int64_t>(kF16TileTokens, num_tokens - t0);
+    for (int64_t t0 = 0; t0 < num_tokens; t0 += kHalfTileTokens) {
+      const int64_t tokens = std::min<int64_t>(kHalfTileTokens, num_tokens - t0);
       const uint8_t* act = acts.data + static_cast<size_t>(t0) * acts.row_bytes;
-      for (int64_t r = p0; r < p1; r += kF16PairRows)
-        tab.f16[tokens - 1](pairs + static_cast<size_t>(r / kF16PairRows) * pair_bytes, act,
-                            acts.row_bytes, acts.num_blocks, y + t0 * n + r, n);
+      for (int64_t r = p0; r < p1; r += kHalfUnitRows)
+        tab.half[tokens - 1](units + static_cast<size_t>(r / kHalfUnitRows) * unit_bytes, act,
+                             acts.row_bytes, acts.num_blocks, y + t0 * n + r, n);
     }
   }
 }
@@ -231,8 +232,8 @@ void run_f16(const TileTable& tab, const WeightMatrix& w, const PreparedActs& ac
 // Outputs y[:, row_begin..row_end) for every token.
 void run_rows(const TileTable& tab, const WeightMatrix& w, const PreparedActs& acts,
               int64_t num_tokens, float* y, int64_t row_begin, int64_t row_end) {
-  if (w.packed && tab.f16[0] != nullptr) {
-    run_f16(tab, w, acts, num_tokens, y, row_begin, row_end);
+  if (w.packed && tab.half[0] != nullptr) {
+    run_half(tab, w, acts, num_tokens, y, row_begin, row_end);
     return;
   }
   if (w.packed) {
@@ -314,8 +315,8 @@ void matmul_multi_isa(SimdIsa isa, const MatmulTarget* targets, int count, const
       prepared[slot] = prepare_acts(*tab, k, x, num_tokens, pool, slot);
       ++num_prepared;
     }
-    // Each matrix starts on a unit boundary (a pair of groups: whole groups either way), so no
-    // share splits a packed group or F16 pair.
+    // Each matrix starts on a boundary of the largest packing unit (whole groups either way),
+    // so no share splits a packed group or unit.
     total_rows = (total_rows + kPackUnitRows - 1) / kPackUnitRows * kPackUnitRows;
     jobs[num_jobs++] = {tab, &tg, prepared[slot], total_rows};
     if (tg.w.packed) packed_unit = std::max(packed_unit, pack_unit_rows(tg.w.type));
@@ -366,7 +367,8 @@ void matmul_multi(const MatmulTarget* targets, int count, const float* x, int64_
 }
 
 bool can_pack_weights(const WeightMatrix& w) {
-  if (w.packed || (w.type != DType::Q8_0 && w.type != DType::Q4_0 && w.type != DType::F16))
+  if (w.packed || (w.type != DType::Q8_0 && w.type != DType::Q4_0 && w.type != DType::F16 &&
+                   w.type != DType::BF16))
     return false;
   if (w.out_features % pack_unit_rows(w.type) != 0 ||
       w.in_features % traits(w.type).block_elems != 0)

@@ -58,17 +58,17 @@ using ResidentFn = void (*)(const uint8_t* w, const uint8_t* act, size_t act_str
 // Unpacks a group in the resident packed layout into the form PackFn writes, for batches of
 // more than kExpandTokens tokens (null: the resident kernels serve every batch).
 using ExpandFn = void (*)(const uint8_t* w, int64_t num_blocks, uint8_t* packed);
-// Writes a copy of one packing unit's rows (16; 32 for F16), w_stride apart, in the resident
+// Writes a copy of one packing unit's rows (16; 32 for F16/BF16), w_stride apart, in the resident
 // packed layout to out.
 using RepackFn = void (*)(const uint8_t* rows, size_t w_stride, int64_t num_blocks, uint8_t* out);
 
-// F16 kernels on AVX-512 for the resident packed layout (matmul_f16_kernels_inl.h): a pair of
-// 32 rows transposed to [k][32] against T tokens of F32 activations; y[t * y_stride + r] for
-// r < 32.
-using F16TileFn = void (*)(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t k,
-                           float* y, int64_t y_stride);
-inline constexpr int kF16PairRows = 32;
-inline constexpr int kF16TileTokens = 12;
+// F16/BF16 kernels on AVX-512 for the resident packed layout (matmul_half_kernels_inl.h): a
+// unit of 32 rows transposed to [k][32] against T tokens of F32 activations;
+// y[t * y_stride + r] for r < 32.
+using HalfTileFn = void (*)(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t k,
+                            float* y, int64_t y_stride);
+inline constexpr int kHalfUnitRows = 32;
+inline constexpr int kHalfTileTokens = 12;
 
 struct TileTable {
   ActKind act;
@@ -84,8 +84,9 @@ struct TileTable {
   RepackFn repack = nullptr;
   ResidentFn resident[kMaxTileTokens] = {};
   ExpandFn expand = nullptr;
-  // Set for F16 on AVX-512, for packed matrices (fn serves the file's layout): f16[tokens - 1].
-  F16TileFn f16[kF16TileTokens] = {};
+  // Set for F16 and BF16 on AVX-512, for packed matrices (fn serves the file's layout):
+  // half[tokens - 1].
+  HalfTileFn half[kHalfTileTokens] = {};
 };
 
 // The kernels for weight type t, or nullptr when that level has none (matmul then falls back to

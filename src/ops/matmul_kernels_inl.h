@@ -218,7 +218,7 @@ void quantize_q8k(const float* x, int64_t k, int32_t /*zero_point*/, void* out_v
 
 #include "ops/matmul_group_kernels_inl.h"
 // After the group kernels, whose transpose_16x4 it uses.
-#include "ops/matmul_f16_kernels_inl.h"
+#include "ops/matmul_half_kernels_inl.h"
 #endif  // PARETO_MM_AVX512
 
 // ---------------------------------------------------------------------------------------------
@@ -524,29 +524,26 @@ constexpr int kFloatTileTokens = PARETO_MM_AVX512 ? 6 : kTileTokens;
 const TileTable kF32Tiles = {
     ActKind::kF32, 0, nullptr, 4, kFloatTileTokens, PARETO_TILES(PARETO_TILE_ROW8, tile_f32)};
 #if PARETO_MM_AVX512
-// F16 on AVX-512: the dot-form tiles for the file's layout, the transposed groups of
-// matmul_f16_kernels_inl.h for the resident packed layout.
-const TileTable kF16Tiles = {
-    ActKind::kF32,
-    0,
-    nullptr,
-    4,
-    kFloatTileTokens,
-    PARETO_TILES(PARETO_TILE_ROW8, tile_f16),
-    nullptr,
-    {},
-    {},
-    f16_repack,
-    {},
-    nullptr,
-    {f16_tile<1>, f16_tile<2>, f16_tile<3>, f16_tile<4>, f16_tile<5>, f16_tile<6>, f16_tile<7>,
-     f16_tile<8>, f16_tile<9>, f16_tile<10>, f16_tile<11>, f16_tile<12>}};
+// F16 and BF16 on AVX-512: the dot-form tiles for the file's layout, the transposed units of
+// matmul_half_kernels_inl.h for the resident packed layout.
+#define PARETO_HALF_TILES(tile, widen)                                                             \
+  {                                                                                                \
+    ActKind::kF32, 0, nullptr, 4, kFloatTileTokens, PARETO_TILES(PARETO_TILE_ROW8, tile), nullptr, \
+        {}, {}, half_repack, {}, nullptr, {                                                        \
+      half_tile<widen, 1>, half_tile<widen, 2>, half_tile<widen, 3>, half_tile<widen, 4>,          \
+          half_tile<widen, 5>, half_tile<widen, 6>, half_tile<widen, 7>, half_tile<widen, 8>,      \
+          half_tile<widen, 9>, half_tile<widen, 10>, half_tile<widen, 11>, half_tile<widen, 12>    \
+    }                                                                                              \
+  }
+const TileTable kF16Tiles = PARETO_HALF_TILES(tile_f16, WidenF16);
+const TileTable kBF16Tiles = PARETO_HALF_TILES(tile_bf16, WidenBF16);
+#undef PARETO_HALF_TILES
 #else
 const TileTable kF16Tiles = {
     ActKind::kF32, 0, nullptr, 4, kFloatTileTokens, PARETO_TILES(PARETO_TILE_ROW8, tile_f16)};
-#endif
 const TileTable kBF16Tiles = {
     ActKind::kF32, 0, nullptr, 4, kFloatTileTokens, PARETO_TILES(PARETO_TILE_ROW8, tile_bf16)};
+#endif
 
 #undef PARETO_TILES
 #undef PARETO_TILE_ROW8

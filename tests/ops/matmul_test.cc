@@ -216,19 +216,20 @@ TEST(Matmul, RejectsBadArguments) {
 
 // pack_weights changes the layout, never a result: packed Q8_0/Q4_0 matrices give the unpacked
 // matrix's bits for every batch size, alone or in a matmul_multi call beside a matrix whose row
-// count is not a multiple of 16, on 1 and 2 threads. Packed F16 sums each output in one chain
-// (ops/matmul_f16_kernels_inl.h), not in the file layout's 16 lanes: it must match the
+// count is not a multiple of 16, on 1 and 2 threads. Packed F16/BF16 sums each output in one
+// chain (ops/matmul_half_kernels_inl.h), not in the file layout's 16 lanes: it must match the
 // reference, and give each token in any batch, on any thread count, its bits alone.
 TEST(Matmul, PackedWeightsGiveTheUnpackedBits) {
   std::mt19937 rng(46);
-  for (DType t : {DType::Q8_0, DType::Q4_0, DType::F16}) {
-    // F16 also with K not a multiple of the 8 elements its transposition takes at a time.
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::F16, DType::BF16}) {
+    const bool half = t == DType::F16 || t == DType::BF16;
+    // F16/BF16 also with K not a multiple of the 8 elements their transposition takes at a time.
     const std::vector<int64_t> ks =
-        t == DType::F16 ? std::vector<int64_t>{13, 96, 300} : std::vector<int64_t>{32, 96, 576};
+        half ? std::vector<int64_t>{13, 96, 300} : std::vector<int64_t>{32, 96, 576};
     for (int64_t k : ks) {
-      // F16 packs pairs of groups (32 rows).
+      // F16/BF16 pack units of 32 rows.
       const std::vector<int64_t> ns =
-          t == DType::F16 ? std::vector<int64_t>{32, 64, 224} : std::vector<int64_t>{16, 48, 208};
+          half ? std::vector<int64_t>{32, 64, 224} : std::vector<int64_t>{16, 48, 208};
       for (int64_t n : ns) {
         TestMatrix plain(t, k, n, rng);
         TestMatrix packed = plain;
@@ -246,7 +247,7 @@ TEST(Matmul, PackedWeightsGiveTheUnpackedBits) {
             ThreadPool pool(threads);
             std::vector<float> want(static_cast<size_t>(tokens * n)), got(want.size(), NAN);
             std::vector<float> odd_want(static_cast<size_t>(tokens * 17)), odd_got(odd_want.size());
-            if (t == DType::F16) {
+            if (half) {
               std::vector<float> ref(want.size());
               matmul_ref(plain.w, x.data(), tokens, ref.data());
               ThreadPool one(1);
@@ -282,10 +283,12 @@ TEST(Matmul, PackWeightsRefusesWhatItCannotPack) {
   TestMatrix q8(DType::Q8_0, 64, 20, rng);  // 20 rows: not whole groups of 16
   EXPECT_FALSE(can_pack_weights(q8.w));
   EXPECT_THROW(pack_weights(q8.w, q8.bytes.data()), Error);
-  TestMatrix bf16(DType::BF16, 64, 32, rng);
-  EXPECT_FALSE(can_pack_weights(bf16.w));
-  TestMatrix f16(DType::F16, 64, 48, rng);  // 48 rows: not whole pairs of groups
+  TestMatrix f32(DType::F32, 64, 32, rng);
+  EXPECT_FALSE(can_pack_weights(f32.w));
+  TestMatrix f16(DType::F16, 64, 48, rng);  // 48 rows: not whole units of 32
   EXPECT_FALSE(can_pack_weights(f16.w));
+  TestMatrix bf16(DType::BF16, 64, 16, rng);
+  EXPECT_FALSE(can_pack_weights(bf16.w));
   TestMatrix q4(DType::Q4_0, 64, 32, rng);
   if (can_pack_weights(q4.w)) {
     std::vector<uint8_t> other = q4.bytes;

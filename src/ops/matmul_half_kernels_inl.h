@@ -1,5 +1,6 @@
-// F16 kernels for AVX-512, included by matmul_kernels_inl.h at that level only (same rules:
-// inside the level's namespace, after its target pragma, no std:: templates).
+// Kernels for 16-bit float weights (F16, BF16) on AVX-512, included by matmul_kernels_inl.h at
+// that level only (same rules: inside the level's namespace, after its target pragma, no std::
+// templates).
 //
 // Why not the float tiles' dot form: there each output keeps a 16-lane vector of partial sums,
 // so every FMA needs a whole vector of activations as well as of weights, and a 4 x 6 tile
@@ -14,8 +15,8 @@
 // acc) for i = 0 .. K-1 in order, in F32. A lane is one output, so neither the tile shape, the
 // thread nor the batch changes a result.
 //
-// Models read into memory are packed once, in place (pack_weights, f16_repack: the same bytes),
-// in pairs of 32 rows, [k][32]: 64 bytes, one cache line, per k. A pair is then one sequential
+// Models read into memory are packed once, in place (pack_weights, half_repack: the same bytes),
+// in units of 32 rows, [k][32]: 64 bytes, one cache line, per k. A unit is then one sequential
 // stream for a GEMV, and its two chains hide half the FMA latency (groups of 16 rows read two
 // or four side by side decoded llama-135m 15-40% slower than the file layout). Matrices left in
 // the file's layout (--mmap, row counts not a multiple of 32) keep the float tiles' dot form:
@@ -23,9 +24,9 @@
 // order, so their results differ from a packed copy's in the last bits; each matrix gets one
 // form for every batch, so batch invariance holds.
 
-// pack_weights for F16: a copy of 32 rows (w_stride apart, k values each) into the resident
-// layout at out, [k][32] uint16: out[i * 32 + r] = row r's element i.
-void f16_repack(const uint8_t* rows, size_t w_stride, int64_t k, uint8_t* out) {
+// pack_weights for F16 and BF16: a copy of 32 rows (w_stride apart, k values each) into the
+// resident layout at out, [k][32] uint16: out[i * 32 + r] = row r's element i.
+void half_repack(const uint8_t* rows, size_t w_stride, int64_t k, uint8_t* out) {
   uint16_t* o = reinterpret_cast<uint16_t*>(out);
   for (int half = 0; half < 2; ++half) {
     const uint8_t* rp[16];
@@ -53,11 +54,23 @@ void f16_repack(const uint8_t* rows, size_t w_stride, int64_t k, uint8_t* out) {
   }
 }
 
-// y[t * y_stride + r] for r < 32 and t < T, from a pair in the resident layout and T tokens of
+// Widening of 16 consecutive 16-bit floats to F32: F16 by vcvtph2ps, BF16 by a shift (its
+// bits are the top half of an F32's).
+struct WidenF16 {
+  static __m512 load(const uint8_t* p) { return _mm512_maskz_cvtph_ps(0xFFFF, loadu256(p)); }
+};
+struct WidenBF16 {
+  static __m512 load(const uint8_t* p) {
+    const __m512i wide = _mm512_maskz_cvtepu16_epi32(0xFFFF, loadu256(p));
+    return _mm512_castsi512_ps(_mm512_maskz_slli_epi32(0xFFFF, wide, 16));
+  }
+};
+
+// y[t * y_stride + r] for r < 32 and t < T, from a unit in the resident layout and T tokens of
 // F32 activations (act_stride bytes apart).
-template <int T>
-void f16_tile(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t k, float* y,
-              int64_t y_stride) {
+template <class W, int T>
+void half_tile(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t k, float* y,
+               int64_t y_stride) {
   __m512 acc[2][T];
   for (int v = 0; v < 2; ++v)
     for (int t = 0; t < T; ++t) acc[v][t] = _mm512_setzero_ps();
@@ -66,8 +79,8 @@ void f16_tile(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t k
   for (int64_t i = 0; i < k; ++i) {
     const uint8_t* p = w + i * 64;
     prefetch_ahead(p, kPrefetchBytes);
-    const __m512 w0 = _mm512_maskz_cvtph_ps(0xFFFF, loadu256(p));
-    const __m512 w1 = _mm512_maskz_cvtph_ps(0xFFFF, loadu256(p + 32));
+    const __m512 w0 = W::load(p);
+    const __m512 w1 = W::load(p + 32);
     for (int t = 0; t < T; ++t) {
       const __m512 xb = _mm512_set1_ps(x[t][i]);
       acc[0][t] = _mm512_fmadd_ps(xb, w0, acc[0][t]);
