@@ -217,8 +217,9 @@ void quantize_q8k(const float* x, int64_t k, int32_t /*zero_point*/, void* out_v
 }
 
 #include "ops/matmul_group_kernels_inl.h"
-// After the group kernels, whose transpose_16x4 it uses.
+// After the group kernels, whose transpose_16x4 (and group_store) they use.
 #include "ops/matmul_half_kernels_inl.h"
+#include "ops/matmul_q4k_kernels_inl.h"
 #endif  // PARETO_MM_AVX512
 
 // ---------------------------------------------------------------------------------------------
@@ -513,8 +514,25 @@ const TileTable kQ8_0Tiles = {
 const TileTable kQ4_0Tiles = {
     ActKind::kQ8, 8, nullptr, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q4_0)};
 #endif
+#if PARETO_MM_AVX512
+// Q4_K: the file layout's tiles, and matmul_q4k_kernels_inl.h for the resident packed layout.
+const TileTable kQ4_KTiles = {ActKind::kQ8K,
+                              0,
+                              kQuantizeQ8K,
+                              4,
+                              kTileTokens,
+                              PARETO_TILES(PARETO_TILE_ROW4, tile_q4_k),
+                              nullptr,
+                              {},
+                              {},
+                              q4k_repack,
+                              {q4k_resident<1>, q4k_resident<2>, q4k_resident<3>, q4k_resident<4>,
+                               q4k_resident<5>, q4k_resident<6>, q4k_resident<7>, q4k_resident<8>},
+                              nullptr};
+#else
 const TileTable kQ4_KTiles = {
     ActKind::kQ8K, 0, kQuantizeQ8K, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q4_k)};
+#endif
 const TileTable kQ6_KTiles = {
     ActKind::kQ8K, 0, kQuantizeQ8K, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q6_k)};
 // Float weights on AVX-512: 4 x 6 tiles (24 accumulators). Activations need no conversion, so
