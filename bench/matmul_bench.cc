@@ -141,7 +141,7 @@ int register_all() {
          {std::pair{SimdIsa::kAvx2, Path::kTiles}, std::pair{SimdIsa::kAvx512, Path::kTiles},
           std::pair{SimdIsa::kAvx512, Path::kOld}, std::pair{SimdIsa::kAvx512, Path::kPacked}}) {
       if (path == Path::kPacked && t != DType::Q8_0 && t != DType::Q4_0 && t != DType::Q4_K &&
-          t != DType::F16 && t != DType::BF16)
+          t != DType::Q6_K && t != DType::F16 && t != DType::BF16)
         continue;
       for (const Shape& shape : kShapes) {
         if (shape.k % traits(t).block_elems != 0) continue;  // K=576 has no 256-blocks

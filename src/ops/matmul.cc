@@ -368,7 +368,7 @@ void matmul_multi(const MatmulTarget* targets, int count, const float* x, int64_
 
 bool can_pack_weights(const WeightMatrix& w) {
   if (w.packed || (w.type != DType::Q8_0 && w.type != DType::Q4_0 && w.type != DType::Q4_K &&
-                   w.type != DType::F16 && w.type != DType::BF16))
+                   w.type != DType::Q6_K && w.type != DType::F16 && w.type != DType::BF16))
     return false;
   if (w.out_features % pack_unit_rows(w.type) != 0 ||
       w.in_features % traits(w.type).block_elems != 0)

@@ -43,18 +43,18 @@ struct MatmulTarget {
 void matmul_multi(const MatmulTarget* targets, int count, const float* x, int64_t num_tokens,
                   ThreadPool& pool);
 
-// Whether pack_weights can pack w on this CPU: Q8_0, Q4_0 or Q4_K with out_features a multiple
-// of 16, or F16 or BF16 with a multiple of 32, and AVX-512 VNNI (whose kernels are the only ones
-// that read the packed layout).
+// Whether pack_weights can pack w on this CPU: Q8_0, Q4_0, Q4_K or Q6_K with out_features a
+// multiple of 16, or F16 or BF16 with a multiple of 32, and AVX-512 VNNI (whose kernels are the
+// only ones that read the packed layout).
 bool can_pack_weights(const WeightMatrix& w);
 
 // Rewrites w's bytes in place (data: the same bytes as w.data, writable) from GGUF's rows into
 // the layout the AVX-512 VNNI kernels read best: per group of 16 rows, per block, the 16 rows'
-// weights transposed so that vector lane r belongs to row r, then their 16 scales (Q4_K: the
-// same per super-block, then the rows' scale bytes, d and dmin; F16/BF16: per unit of 32 rows,
-// their values transposed, [k][32]). The size is unchanged. matmul then streams each group
-// once, sequentially. Q8_0/Q4_0 results are bit-identical to the unpacked matrix's; Q4_K and
-// F16/BF16 sum each output in another order than the file layout's kernels, so their last bits
+// weights transposed so that vector lane r belongs to row r, then their 16 scales (Q4_K/Q6_K:
+// the same per super-block, then the rows' scale bytes and F16 scales; F16/BF16: per unit of 32
+// rows, their values transposed, [k][32]). The size is unchanged. matmul then streams each group
+// once, sequentially. Q8_0/Q4_0 results are bit-identical to the unpacked matrix's; Q4_K/Q6_K
+// and F16/BF16 sum each output in another order than the file layout's kernels, so their last bits
 // differ from it (each is the same for every batch and thread count). w.packed becomes true, and
 // matmul_ref, the other SIMD levels and the row accessors can no longer read w. Throws unless
 // can_pack_weights(w).

@@ -220,6 +220,7 @@ void quantize_q8k(const float* x, int64_t k, int32_t /*zero_point*/, void* out_v
 // After the group kernels, whose transpose_16x4 (and group_store) they use.
 #include "ops/matmul_half_kernels_inl.h"
 #include "ops/matmul_q4k_kernels_inl.h"
+#include "ops/matmul_q6k_kernels_inl.h"
 #endif  // PARETO_MM_AVX512
 
 // ---------------------------------------------------------------------------------------------
@@ -515,7 +516,8 @@ const TileTable kQ4_0Tiles = {
     ActKind::kQ8, 8, nullptr, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q4_0)};
 #endif
 #if PARETO_MM_AVX512
-// Q4_K: the file layout's tiles, and matmul_q4k_kernels_inl.h for the resident packed layout.
+// Q4_K and Q6_K: the file layout's tiles, and matmul_q4k/q6k_kernels_inl.h for the resident
+// packed layout.
 const TileTable kQ4_KTiles = {ActKind::kQ8K,
                               0,
                               kQuantizeQ8K,
@@ -529,12 +531,25 @@ const TileTable kQ4_KTiles = {ActKind::kQ8K,
                               {q4k_resident<1>, q4k_resident<2>, q4k_resident<3>, q4k_resident<4>,
                                q4k_resident<5>, q4k_resident<6>, q4k_resident<7>, q4k_resident<8>},
                               nullptr};
+const TileTable kQ6_KTiles = {ActKind::kQ8K,
+                              0,
+                              kQuantizeQ8K,
+                              4,
+                              kTileTokens,
+                              PARETO_TILES(PARETO_TILE_ROW4, tile_q6_k),
+                              nullptr,
+                              {},
+                              {},
+                              q6k_repack,
+                              {q6k_resident<1>, q6k_resident<2>, q6k_resident<3>, q6k_resident<4>,
+                               q6k_resident<5>, q6k_resident<6>, q6k_resident<7>, q6k_resident<8>},
+                              nullptr};
 #else
 const TileTable kQ4_KTiles = {
     ActKind::kQ8K, 0, kQuantizeQ8K, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q4_k)};
-#endif
 const TileTable kQ6_KTiles = {
     ActKind::kQ8K, 0, kQuantizeQ8K, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q6_k)};
+#endif
 // Float weights on AVX-512: 4 x 6 tiles (24 accumulators). Activations need no conversion, so
 // more tokens per weight vector spread each row's F16/BF16 widening over more FMAs: 4-8% faster
 // than 4 x 4 on the shapes of bench/matmul_bench.cc at 32-128 tokens (3 x 8 spills registers).

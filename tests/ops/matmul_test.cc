@@ -217,18 +217,19 @@ TEST(Matmul, RejectsBadArguments) {
 // pack_weights changes the layout, never a result: packed Q8_0/Q4_0 matrices give the unpacked
 // matrix's bits for every batch size, alone or in a matmul_multi call beside a matrix whose row
 // count is not a multiple of 16, on 1 and 2 threads. Packed F16/BF16
-// (ops/matmul_half_kernels_inl.h) and Q4_K (ops/matmul_q4k_kernels_inl.h) sum each output in
-// another order than the file layout's kernels: they must match the reference, and give each token
-// in any batch, on any thread count, its bits alone.
+// (ops/matmul_half_kernels_inl.h) and Q4_K/Q6_K (ops/matmul_q4k/q6k_kernels_inl.h) sum each output
+// in another order than the file layout's kernels: they must match the reference, and give each
+// token in any batch, on any thread count, its bits alone.
 TEST(Matmul, PackedWeightsGiveTheUnpackedBits) {
   std::mt19937 rng(46);
-  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::F16, DType::BF16}) {
+  for (DType t : {DType::Q8_0, DType::Q4_0, DType::Q4_K, DType::Q6_K, DType::F16, DType::BF16}) {
     const bool half = t == DType::F16 || t == DType::BF16;
-    const bool own_order = half || t == DType::Q4_K;
+    const bool k_quant = t == DType::Q4_K || t == DType::Q6_K;
+    const bool own_order = half || k_quant;
     // F16/BF16 also with K not a multiple of the 8 elements their transposition takes at a time.
-    const std::vector<int64_t> ks = half               ? std::vector<int64_t>{13, 96, 300}
-                                    : t == DType::Q4_K ? std::vector<int64_t>{256, 512}
-                                                       : std::vector<int64_t>{32, 96, 576};
+    const std::vector<int64_t> ks = half      ? std::vector<int64_t>{13, 96, 300}
+                                    : k_quant ? std::vector<int64_t>{256, 512}
+                                              : std::vector<int64_t>{32, 96, 576};
     for (int64_t k : ks) {
       // F16/BF16 pack units of 32 rows.
       const std::vector<int64_t> ns =
