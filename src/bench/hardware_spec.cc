@@ -158,8 +158,8 @@ double measure_matmul_gflops(DType type, double seconds_budget, int threads) {
   std::vector<float> x(K * T), y(N * T);
   for (size_t i = 0; i < x.size(); ++i) x[i] = static_cast<float>(i % 13) / 13 - 0.5f;
   WeightMatrix w{type, K, N, weights.data()};
-  // As a loaded model holds them (Model::load packs Q8_0/Q4_0/Q4_K/F16/BF16 for the AVX-512 VNNI
-  // kernels).
+  // As a loaded model holds them (Model::load packs Q8_0/Q4_0/Q4_K/Q6_K/F16/BF16 for the AVX-512
+  // VNNI kernels).
   if (can_pack_weights(w)) pack_weights(w, weights.data());
   ThreadPool pool(threads);
   matmul(w, x.data(), T, y.data(), pool);  // warm-up

@@ -35,10 +35,10 @@ class Model {
   // missing or malformed tensor.
   // Weights are read into huge-page memory by default (GgufFile::Load). With kRead, matrices
   // the AVX-512 VNNI kernels can take (Q8_0, Q4_0, Q4_K, Q6_K, F16, BF16) are packed in place
-  // (pack_weights): same size, faster matmuls (the same results for Q8_0/Q4_0; for Q4_K/F16/BF16
-  // they differ from kMap's in the last bits). Tied embeddings then get a packed copy for the
-  // output projection (the lookup keeps reading the file's rows). kMap leaves the file's bytes
-  // alone.
+  // (pack_weights): same size, faster matmuls (the same results for Q8_0/Q4_0; for
+  // Q4_K/Q6_K/F16/BF16 they differ from kMap's in the last bits). Tied embeddings then get a packed
+  // copy for the output projection (the lookup keeps reading the file's rows). kMap leaves the
+  // file's bytes alone.
   static std::unique_ptr<Model> load(const std::string& path,
                                      GgufFile::Load load = GgufFile::Load::kRead,
                                      const std::function<void(size_t, size_t)>& progress = {});

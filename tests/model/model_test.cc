@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
+#include <utility>
 
 #include "base/error.h"
 #include "support/test_paths.h"
@@ -78,18 +80,29 @@ std::vector<float> logit_trace(Model& model, int threads) {
   return trace;
 }
 
-// Loading into memory packs Q8_0/Q4_0 matrices (tied embeddings: a packed copy for the output
-// projection); the logits stay bit-identical to the file's own layout (--mmap), and a replica
-// computes the same as its original.
+// Loading into memory packs the matrices the AVX-512 VNNI kernels can take (tied embeddings: a
+// packed copy for the output projection). With only Q8_0/Q4_0 matrices the logits stay
+// bit-identical to the file's own layout (--mmap); packed Q6_K (the Q4_0 file's output.weight)
+// sums in another order, so there they only agree closely. Either way the thread count does
+// not change them, and a replica computes the same as its original.
 TEST(Model, PackedWeightsGiveTheFileLayoutsLogits) {
-  for (const char* file :
-       {"tiny-llama-Q8_0.gguf", "tiny-llama-Q4_0.gguf", "tiny-qwen2-Q8_0.gguf"}) {
+  const std::pair<const char*, bool> files[] = {{"tiny-llama-Q8_0.gguf", true},
+                                                {"tiny-llama-Q4_0.gguf", false},
+                                                {"tiny-qwen2-Q8_0.gguf", true}};
+  for (const auto& [file, same_bits] : files) {
     SCOPED_TRACE(file);
     const std::string path = test::reference_dir() + "/synthetic/" + file;
     auto mapped = Model::load(path, GgufFile::Load::kMap);
     auto read = Model::load(path, GgufFile::Load::kRead);
-    const auto want = logit_trace(*mapped, 2);
-    EXPECT_EQ(logit_trace(*read, 2), want);
+    const auto want = logit_trace(*read, 2);
+    const auto file_layout = logit_trace(*mapped, 2);
+    if (same_bits) {
+      EXPECT_EQ(file_layout, want);
+    } else {
+      ASSERT_EQ(file_layout.size(), want.size());
+      for (size_t i = 0; i < want.size(); ++i)
+        ASSERT_NEAR(file_layout[i], want[i], 1e-3f * (1.0f + std::fabs(want[i]))) << "logit " << i;
+    }
     EXPECT_EQ(logit_trace(*read, 1), want);
     auto replica = read->replica();
     EXPECT_EQ(logit_trace(*replica, 2), want);

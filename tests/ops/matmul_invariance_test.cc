@@ -138,7 +138,8 @@ TEST(MatmulInvariance, MultiEqualsSeparateCalls) {
   }
 }
 
-// For the K-quants the AVX2 and AVX-512 kernels compute the same exact int32 lane sums (dpbusd
+// For K-quant matrices in the file's layout (not packed: ops/matmul_q4k_kernels_inl.h sums in
+// another order) the AVX2 and AVX-512 kernels compute the same exact int32 lane sums (dpbusd
 // versus maddubs + madd) and the same float chains, so they agree bit for bit. (Q8_0 and Q4_0
 // differ on purpose: AVX-512 sums two blocks per 16-lane vector, AVX2 one per 8 lanes.)
 TEST(MatmulInvariance, Avx2AndAvx512AgreeOnKQuants) {
