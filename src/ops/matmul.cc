@@ -328,7 +328,8 @@ void matmul_multi_isa(SimdIsa isa, const MatmulTarget* targets, int count, const
   // per matrix. Every row costs K * num_tokens multiply-adds whatever its matrix.
   const int64_t macs_per_row = k * num_tokens;
   int64_t grain = (kMinMacsPerShare + macs_per_row - 1) / macs_per_row;
-  // Shares of whole groups for the packed kernels when they pack (a multiple of every tile's
+  // Shares of whole packing units when a matrix is packed (16 rows; 32 for F16/BF16), and of
+  // whole groups for the packed kernels when they pack per call (a multiple of every tile's
   // rows too). A single token tile packs in registers, where a partial group only leaves lanes
   // idle, so finer shares even out the threads of a small matrix (llama-135m's 576 rows in
   // groups of 16 gave shares of 4 and 5 groups: 2-thread GEMV -30%).
