@@ -479,6 +479,7 @@ constexpr matmul_detail::QuantizeFn kQuantizeQ8K = nullptr;
 
 #if PARETO_MM_AVX512
 // Q8_0 and Q4_0: groups of 16 rows (matmul_group_kernels_inl.h), up to 8 tokens a tile.
+// PARETO_GROUP_FNS also serves the packed K-quant tables below.
 #define PARETO_GROUP_FNS(fn, ...)                                                                  \
   {                                                                                                \
     fn<__VA_ARGS__ 1>, fn<__VA_ARGS__ 2>, fn<__VA_ARGS__ 3>, fn<__VA_ARGS__ 4>, fn<__VA_ARGS__ 5>, \
@@ -508,7 +509,6 @@ const TileTable kQ4_0Tiles = {ActKind::kQ8,
                               repack_group<GroupQ4_0>,
                               PARETO_GROUP_FNS(group_resident, GroupQ4_0, ),
                               expand_group<GroupQ4_0>};
-#undef PARETO_GROUP_FNS
 #else
 const TileTable kQ8_0Tiles = {
     ActKind::kQ8, 0, nullptr, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q8_0)};
@@ -518,32 +518,15 @@ const TileTable kQ4_0Tiles = {
 #if PARETO_MM_AVX512
 // Q4_K and Q6_K: the file layout's tiles, and matmul_q4k/q6k_kernels_inl.h for the resident
 // packed layout.
-const TileTable kQ4_KTiles = {ActKind::kQ8K,
-                              0,
-                              kQuantizeQ8K,
-                              4,
-                              kTileTokens,
-                              PARETO_TILES(PARETO_TILE_ROW4, tile_q4_k),
-                              nullptr,
-                              {},
-                              {},
-                              q4k_repack,
-                              {q4k_resident<1>, q4k_resident<2>, q4k_resident<3>, q4k_resident<4>,
-                               q4k_resident<5>, q4k_resident<6>, q4k_resident<7>, q4k_resident<8>},
-                              nullptr};
-const TileTable kQ6_KTiles = {ActKind::kQ8K,
-                              0,
-                              kQuantizeQ8K,
-                              4,
-                              kTileTokens,
-                              PARETO_TILES(PARETO_TILE_ROW4, tile_q6_k),
-                              nullptr,
-                              {},
-                              {},
-                              q6k_repack,
-                              {q6k_resident<1>, q6k_resident<2>, q6k_resident<3>, q6k_resident<4>,
-                               q6k_resident<5>, q6k_resident<6>, q6k_resident<7>, q6k_resident<8>},
-                              nullptr};
+#define PARETO_KQUANT_TILES(tile, repack, resident)                                                \
+  {                                                                                                \
+    ActKind::kQ8K, 0, kQuantizeQ8K, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile), nullptr, \
+        {}, {}, repack, PARETO_GROUP_FNS(resident), nullptr                                        \
+  }
+const TileTable kQ4_KTiles = PARETO_KQUANT_TILES(tile_q4_k, q4k_repack, q4k_resident);
+const TileTable kQ6_KTiles = PARETO_KQUANT_TILES(tile_q6_k, q6k_repack, q6k_resident);
+#undef PARETO_KQUANT_TILES
+#undef PARETO_GROUP_FNS
 #else
 const TileTable kQ4_KTiles = {
     ActKind::kQ8K, 0, kQuantizeQ8K, 4, kTileTokens, PARETO_TILES(PARETO_TILE_ROW4, tile_q4_k)};

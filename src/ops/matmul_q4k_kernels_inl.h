@@ -26,7 +26,7 @@ static_assert(sizeof(BlockQ4_K) == 144);
 void q4k_repack(const uint8_t* rows, size_t w_stride, int64_t num_blocks, uint8_t* out) {
   for (int64_t b = 0; b < num_blocks; ++b) {
     const uint8_t* rp[16];
-    for (int r = 0; r < 16; ++r) rp[r] = rows + r * w_stride + b * sizeof(BlockQ4_K);
+    group_rows(rows + b * sizeof(BlockQ4_K), w_stride, 16, rp);
     uint8_t* o = out + b * kQ4KPackedBytes;
     for (int j = 0; j < 4; ++j) {
       __m512i v[8];

@@ -22,7 +22,7 @@ static_assert(sizeof(BlockQ6_K) == 210);
 void q6k_repack(const uint8_t* rows, size_t w_stride, int64_t num_blocks, uint8_t* out) {
   for (int64_t b = 0; b < num_blocks; ++b) {
     const uint8_t* rp[16];
-    for (int r = 0; r < 16; ++r) rp[r] = rows + r * w_stride + b * sizeof(BlockQ6_K);
+    group_rows(rows + b * sizeof(BlockQ6_K), w_stride, 16, rp);
     uint8_t* o = out + b * kQ6KPackedBytes;
     // 13 runs of 16 bytes: ql (8), qh (4), scales (1); 4 dwords each.
     for (int run = 0; run < 13; ++run) {
