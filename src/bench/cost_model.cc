@@ -21,6 +21,7 @@ ModelShape model_shape(const Model& model, double kv_elem_bytes, int64_t block_s
   s.context_length = c.context_length;
   s.weight_bytes = static_cast<double>(model.weight_bytes());
   s.weight_params = static_cast<double>(weight_parameter_count(model));
+  s.output_params = static_cast<double>(output_parameter_count(model));
   s.kv_elem_bytes = kv_elem_bytes;
   s.block_size = block_size;
   // The dtype holding most matrix elements decides which peak applies (a Q8_0 model may keep
@@ -105,7 +106,9 @@ PlanResult plan(const ModelShape& m, const HardwareSpec& hw, const PlanInputs& i
   const double replica_flops_s = r.flops_s / R;
 
   auto prefill_flops = [&](double tokens) {
-    return 2.0 * m.weight_params * tokens + 2.0 * layers * q * tokens * (tokens + 1);
+    // Logits only for the last token.
+    return 2.0 * (m.weight_params - m.output_params) * tokens + 2.0 * m.output_params +
+           2.0 * layers * q * tokens * (tokens + 1);
   };
   r.prefill_flops = prefill_flops(L);
   r.prefill_s = roofline_s(m.weight_bytes, r.prefill_flops, replica_bytes_s, replica_flops_s);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <string>
 
 #include "base/error.h"
 #include "runner/single_sequence_runner.h"
@@ -43,6 +44,14 @@ uint64_t weight_parameter_count(const Model& model) {
   return n;
 }
 
+uint64_t output_parameter_count(const Model& model) {
+  const std::string name =
+      model.config().tied_embeddings ? "token_embd.weight" : "output.weight";
+  for (const GgufTensorInfo& t : model.gguf().tensors())
+    if (t.name == name) return static_cast<uint64_t>(t.num_elements());
+  return 0;
+}
+
 ModelBenchResult run_model_bench(Model& model, const ModelBenchOptions& o, ThreadPool& pool,
                                  const ModelBenchProgress& progress) {
   const ModelConfig& c = model.config();
@@ -66,6 +75,7 @@ ModelBenchResult run_model_bench(Model& model, const ModelBenchOptions& o, Threa
   r.reps = o.reps;
   r.weight_bytes = model.weight_bytes();
   r.weight_params = weight_parameter_count(model);
+  r.output_params = output_parameter_count(model);
 
   const std::vector<int32_t> prompt = bench_tokens(o.prompt_tokens, c.vocab_size, 0);
   const std::vector<int32_t> gen = bench_tokens(o.gen_tokens, c.vocab_size, 1u << 20);
@@ -103,7 +113,10 @@ ModelBenchResult run_model_bench(Model& model, const ModelBenchOptions& o, Threa
     r.prefill_tok_s = p / secs;
     // QK^T and PV over positions 0..t: 2 * 2 * q_size FLOPs per position per layer.
     const double attention = 2.0 * static_cast<double>(c.num_layers * c.q_size()) * p * (p + 1);
-    r.prefill_gflops = (2.0 * params * p + attention) / secs / 1e9;
+    // Logits only for each chunk's last token.
+    const double out = static_cast<double>(r.output_params);
+    const auto chunks = static_cast<double>((o.prompt_tokens + chunk - 1) / chunk);
+    r.prefill_gflops = (2.0 * (params - out) * p + 2.0 * out * chunks + attention) / secs / 1e9;
   }
   if (o.gen_tokens > 0) {
     r.decode_tok_s = static_cast<double>(o.gen_tokens) / median(r.decode_seconds);

@@ -7,8 +7,10 @@
 // Derived figures (decode is memory-bound: each token streams every weight once):
 //   weight_gb_s    = Model::weight_bytes() * decode tok/s / 1e9
 //   decode_gflops  = 2 * weight_params * decode tok/s / 1e9 (matmul FLOPs; attention excluded)
-//   prefill_gflops = (2 * weight_params * p + attention FLOPs) / prefill time / 1e9, where
-//                    attention over positions 0..t costs 4 * num_layers * q_size * (t + 1)
+//   prefill_gflops = (2 * (weight_params - output_params) * p + 2 * output_params * chunks +
+//                    attention FLOPs) / prefill time / 1e9: the output projection runs only for
+//                    the last token of each chunk (no other logits are wanted), and attention
+//                    over positions 0..t costs 4 * num_layers * q_size * (t + 1)
 //   roofline_fraction = weight_gb_s / roofline_gb_s when a roofline bandwidth is given (the
 //                    measured read bandwidth of bench/memory_bandwidth.h: weights are only read)
 #pragma once
@@ -40,6 +42,7 @@ struct ModelBenchResult {
   int reps = 0;
   uint64_t weight_bytes = 0;            // Model::weight_bytes()
   uint64_t weight_params = 0;           // elements of the same matrices
+  uint64_t output_params = 0;           // of which the output projection's (vocab x hidden)
   std::vector<double> prefill_seconds;  // per rep (empty when p == 0)
   std::vector<double> decode_seconds;   // per rep (empty when n == 0)
   double prefill_tok_s = 0;             // median over reps
@@ -57,6 +60,8 @@ using ModelBenchProgress = std::function<void(int, const char*)>;
 // Elements of the matrices Model::weight_bytes() counts: every 2-D tensor except token_embd
 // (which counts only when tied, as the output projection). Biases and norms are left out.
 uint64_t weight_parameter_count(const Model& model);
+// Elements of the output projection: output.weight, or token_embd.weight when tied.
+uint64_t output_parameter_count(const Model& model);
 
 // Runs the benchmark. Throws pareto::Error when p + n is 0, p + n exceeds the model's context
 // length, reps < 1 or ubatch < 0.

@@ -37,7 +37,14 @@ TEST(ModelBench, StoriesModelGivesSaneStructure) {
   EXPECT_DOUBLE_EQ(r.weight_gb_s, static_cast<double>(r.weight_bytes) * r.decode_tok_s / 1e9);
   EXPECT_DOUBLE_EQ(r.decode_gflops,
                    2.0 * static_cast<double>(r.weight_params) * r.decode_tok_s / 1e9);
-  EXPECT_GT(r.prefill_gflops, 0.0);
+  // stories260K ties its embeddings: the output projection is token_embd, 512 x 64. Prefill
+  // computes it for the prompt's last token only; attention: 4 * 5 layers * 64 * (t + 1).
+  EXPECT_EQ(r.output_params, 64u * 512);
+  const double prefill_flops =
+      2.0 * (static_cast<double>(r.weight_params) - 64 * 512) * 16 + 2.0 * 64 * 512 +
+      2.0 * 5 * 64 * 16 * 17;
+  EXPECT_NEAR(r.prefill_gflops, prefill_flops * r.prefill_tok_s / 16 / 1e9,
+              1e-9 * r.prefill_gflops);
   EXPECT_DOUBLE_EQ(r.roofline_gb_s, 10.0);
   EXPECT_DOUBLE_EQ(r.roofline_fraction, r.weight_gb_s / 10.0);
 }
@@ -52,6 +59,12 @@ TEST(ModelBench, ChunkedPrefillAndSkippedPhases) {
   o.reps = 1;
   ModelBenchResult r = run_model_bench(*model, o, pool);
   EXPECT_GT(r.prefill_tok_s, 0.0);
+  // Three chunks, so three tokens get logits.
+  const double prefill_flops =
+      2.0 * (static_cast<double>(r.weight_params) - 64 * 512) * 20 + 3 * 2.0 * 64 * 512 +
+      2.0 * 5 * 64 * 20 * 21;
+  EXPECT_NEAR(r.prefill_gflops, prefill_flops * r.prefill_tok_s / 20 / 1e9,
+              1e-9 * r.prefill_gflops);
   EXPECT_TRUE(r.decode_seconds.empty());
   EXPECT_EQ(r.decode_tok_s, 0.0);
   EXPECT_EQ(r.weight_gb_s, 0.0);
