@@ -202,8 +202,11 @@ void ThreadPool::worker_loop(int thread_idx) {
   uint64_t seen = 0;
   for (;;) {
     wait_for_job(seen);
-    if (stop_.load(std::memory_order_acquire)) return;
-    seen = generation_.load(std::memory_order_acquire);
+    // The generation first, then stop_: the destructor sets stop_ before its last bump, so a
+    // worker that sees that bump here also sees stop_. In the other order a worker could check
+    // stop_ (false), then take the final generation as seen and wait on it forever.
+    seen = generation_.load(std::memory_order_seq_cst);
+    if (stop_.load(std::memory_order_seq_cst)) return;
     run_chunks(thread_idx);
   }
 }

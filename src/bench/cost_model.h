@@ -24,8 +24,8 @@ struct ModelShape {
   int64_t q_size = 0;   // num_heads * head_dim
   int64_t kv_size = 0;  // num_kv_heads * head_dim
   int64_t context_length = 0;
-  double weight_bytes = 0;             // matrices a forward pass reads (Model::weight_bytes())
-  double weight_params = 0;            // their elements (bench::weight_parameter_count)
+  double weight_bytes = 0;   // matrices a forward pass reads (Model::weight_bytes())
+  double weight_params = 0;  // their elements (bench::weight_parameter_count)
   double output_params = 0;  // of which the output projection's: a prefill computes it once
   std::string compute_dtype = "int8";  // whose peak applies: f32, f16, bf16, or int8 (quantized)
   double kv_elem_bytes = 2;  // the engine's KV cache dtype (F16 by default: --kv-cache-dtype)

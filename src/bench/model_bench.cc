@@ -45,8 +45,7 @@ uint64_t weight_parameter_count(const Model& model) {
 }
 
 uint64_t output_parameter_count(const Model& model) {
-  const std::string name =
-      model.config().tied_embeddings ? "token_embd.weight" : "output.weight";
+  const std::string name = model.config().tied_embeddings ? "token_embd.weight" : "output.weight";
   for (const GgufTensorInfo& t : model.gguf().tensors())
     if (t.name == name) return static_cast<uint64_t>(t.num_elements());
   return 0;
@@ -122,6 +121,10 @@ ModelBenchResult run_model_bench(Model& model, const ModelBenchOptions& o, Threa
     r.decode_tok_s = static_cast<double>(o.gen_tokens) / median(r.decode_seconds);
     r.weight_gb_s = static_cast<double>(r.weight_bytes) * r.decode_tok_s / 1e9;
     r.decode_gflops = 2.0 * params * r.decode_tok_s / 1e9;
+  }
+  if (o.peak_gflops > 0) {
+    r.peak_gflops = o.peak_gflops;
+    r.peak_fraction = r.prefill_gflops / o.peak_gflops;
   }
   if (o.roofline_gb_s > 0) {
     r.roofline_gb_s = o.roofline_gb_s;

@@ -13,6 +13,9 @@
 //                    over positions 0..t costs 4 * num_layers * q_size * (t + 1)
 //   roofline_fraction = weight_gb_s / roofline_gb_s when a roofline bandwidth is given (the
 //                    measured read bandwidth of bench/memory_bandwidth.h: weights are only read)
+//   peak_fraction  = prefill_gflops / peak_gflops when a compute peak is given (the measured
+//                    register-only rate of bench/compute_peak.h for the op the model's
+//                    matmuls run: F32 FMA for float weights, the int8 dot for quantized ones)
 #pragma once
 
 #include <cstdint>
@@ -31,6 +34,7 @@ struct ModelBenchOptions {
   int64_t ubatch = 0;           // prefill chunk size; 0: the whole prompt in one pass
   int reps = 3;
   double roofline_gb_s = 0;  // 0: no roofline comparison
+  double peak_gflops = 0;    // 0: no compute-peak comparison
 };
 
 struct ModelBenchResult {
@@ -52,6 +56,8 @@ struct ModelBenchResult {
   double prefill_gflops = 0;
   double roofline_gb_s = 0;
   double roofline_fraction = 0;  // 0 when no roofline was given
+  double peak_gflops = 0;
+  double peak_fraction = 0;  // 0 when no peak was given
 };
 
 // Called before each timed phase: (rep index, "prefill" or "decode").

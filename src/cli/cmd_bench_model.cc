@@ -11,6 +11,8 @@
 
 #include "base/error.h"
 #include "base/thread_pool.h"
+#include "bench/compute_peak.h"
+#include "bench/cost_model.h"
 #include "bench/memory_bandwidth.h"
 #include "bench/model_bench.h"
 #include "cli/bench_command.h"
@@ -27,6 +29,8 @@ struct BenchModelOptions {
   int threads = 0;
   double membw_gb_s = 0;
   bool roofline = false;
+  double peak_gflops = 0;
+  bool peak = false;
   bool json = false;
 };
 
@@ -44,14 +48,35 @@ double quick_read_bandwidth(ThreadPool& pool) {
   return gb_s;
 }
 
+// The op a model's matmuls run: the packed and AVX2 kernels of every quantized type use the
+// int8 dot, float weights (F16/BF16 widened) the F32 FMA.
+bench::PeakOp peak_op_for(const Model& model) {
+  return bench::model_shape(model).compute_dtype == "quantized" ? bench::PeakOp::kInt8Dot
+                                                                : bench::PeakOp::kF32Fma;
+}
+
+double measure_peak(const Model& model, ThreadPool& pool) {
+  const bench::PeakOp op = peak_op_for(model);
+  fmt::print(stderr, "bench: measuring the {} peak ({} threads)...\n", bench::peak_op_name(op),
+             pool.num_threads());
+  bench::ComputePeakOptions o;
+  o.reps = 3;
+  const bench::PeakRate r = bench::measure_compute_peak(op, o, pool);
+  fmt::print(stderr, "bench: {} peak {:.1f} GFLOP/s ({})\n", r.op, r.best_gflops, r.instruction);
+  return r.best_gflops;
+}
+
 void print_table(const bench::ModelBenchResult& r) {
   fmt::print(
       "model: {} | {:.1f} MiB of weights, {:.1f} M weight parameters | {} threads, {} reps\n",
       r.model, static_cast<double>(r.weight_bytes) / (1 << 20),
       static_cast<double>(r.weight_params) / 1e6, r.threads, r.reps);
   if (r.prompt_tokens > 0)
-    fmt::print("prefill pp{:<5} {:>10.2f} tok/s {:>9.2f} GFLOP/s{}\n", r.prompt_tokens,
+    fmt::print("prefill pp{:<5} {:>10.2f} tok/s {:>9.2f} GFLOP/s{}{}\n", r.prompt_tokens,
                r.prefill_tok_s, r.prefill_gflops,
+               r.peak_gflops > 0 ? fmt::format(" = {:.1f}% of {:.1f} GFLOP/s",
+                                               100 * r.peak_fraction, r.peak_gflops)
+                                 : std::string(),
                r.ubatch > 0 ? fmt::format("   (ubatch {})", r.ubatch) : std::string());
   if (r.gen_tokens > 0) {
     fmt::print("decode  tg{:<5} {:>10.2f} tok/s {:>9.2f} GFLOP/s {:>8.2f} GB/s of weights",
@@ -82,6 +107,10 @@ nlohmann::json result_json(const bench::ModelBenchResult& r) {
     j["roofline_gb_s"] = r.roofline_gb_s;
     j["roofline_fraction"] = r.roofline_fraction;
   }
+  if (r.peak_gflops > 0) {
+    j["peak_gflops"] = r.peak_gflops;
+    j["peak_fraction"] = r.peak_fraction;
+  }
   return j;
 }
 
@@ -93,6 +122,12 @@ int run_bench_model(BenchModelOptions& o) {
     o.bench.roofline_gb_s = o.membw_gb_s;
   } else if (o.roofline) {
     o.bench.roofline_gb_s = quick_read_bandwidth(pool);
+  }
+  if (o.peak_gflops < 0) fail("bench model: --peak-gflops must be positive, got {}", o.peak_gflops);
+  if (o.peak_gflops > 0) {
+    o.bench.peak_gflops = o.peak_gflops;
+  } else if (o.peak) {
+    o.bench.peak_gflops = measure_peak(*model, pool);
   }
   fmt::print(stderr, "bench: {} | p {} n {} | {} threads | {} reps\n", o.model_path,
              o.bench.prompt_tokens, o.bench.gen_tokens, pool.num_threads(), o.bench.reps);
@@ -128,6 +163,13 @@ const RegisterBenchCommand reg{
       auto* roofline = sub.add_flag("--roofline", o->roofline,
                                     "Measure the memory read bandwidth first (about a second)");
       membw->excludes(roofline);
+      auto* peak_gflops =
+          sub.add_option("--peak-gflops", o->peak_gflops,
+                         "Compute peak in GFLOP/s (bench peak) to compare prefill GFLOP/s with");
+      auto* peak = sub.add_flag(
+          "--peak", o->peak,
+          "Measure the compute peak first: int8 dot for quantized models, F32 FMA for float ones");
+      peak_gflops->excludes(peak);
       sub.add_flag("--json", o->json, "Print one JSON object on stdout");
       return [o] { return run_bench_model(*o); };
     }};

@@ -4,6 +4,8 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
+#include <cstdlib>
 #include <mutex>
 #include <set>
 #include <stdexcept>
@@ -121,6 +123,32 @@ TEST(ThreadPool, ShutdownWithSleepingOrSpinningWorkers) {
   ThreadPool pool(4);
   std::this_thread::sleep_for(std::chrono::microseconds(5 * ThreadPool::kSpinMicros));
 }  // destroyed while they sleep
+
+TEST(ThreadPool, ShutdownJustAfterALoopNeverHangs) {
+  // A worker that wakes for a loop the caller already finished alone, and reads the job
+  // generation after the destructor's final bump but had checked for stop before it, must not
+  // sleep forever on a generation nobody will change again (it did, about 1 run in 60 of the
+  // packed-matmul test). Many short-lived pools, each destroyed right after a loop too small
+  // to wait for its workers; a hang fails by the watchdog, not ctest's timeout.
+  std::atomic<bool> finished{false};
+  std::thread watchdog([&] {
+    for (int i = 0; i < 300 && !finished.load(); ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(100));
+    if (!finished.load()) {
+      std::fprintf(stderr, "ThreadPool destructor hung (a worker missed the stop)\n");
+      std::abort();
+    }
+  });
+  for (int i = 0; i < 3000; ++i) {
+    ThreadPool pool(1 + i % 3 + 1);
+    std::atomic<int> ran{0};
+    pool.parallel_for(2 + i % 5,
+                      [&](int64_t b, int64_t e, int) { ran += static_cast<int>(e - b); });
+    EXPECT_EQ(ran.load(), 2 + i % 5);
+  }
+  finished.store(true);
+  watchdog.join();
+}
 
 TEST(ThreadPool, ExceptionInAChunkReachesCaller) {
   ThreadPool pool(2);

@@ -18,6 +18,7 @@ TEST(ModelBench, StoriesModelGivesSaneStructure) {
   o.gen_tokens = 8;
   o.reps = 2;
   o.roofline_gb_s = 10.0;
+  o.peak_gflops = 50.0;
   const ModelBenchResult r = run_model_bench(*model, o, pool);
   EXPECT_EQ(r.model, "llama");  // general.name of stories260K
   EXPECT_EQ(r.threads, 2);
@@ -40,13 +41,14 @@ TEST(ModelBench, StoriesModelGivesSaneStructure) {
   // stories260K ties its embeddings: the output projection is token_embd, 512 x 64. Prefill
   // computes it for the prompt's last token only; attention: 4 * 5 layers * 64 * (t + 1).
   EXPECT_EQ(r.output_params, 64u * 512);
-  const double prefill_flops =
-      2.0 * (static_cast<double>(r.weight_params) - 64 * 512) * 16 + 2.0 * 64 * 512 +
-      2.0 * 5 * 64 * 16 * 17;
+  const double prefill_flops = 2.0 * (static_cast<double>(r.weight_params) - 64 * 512) * 16 +
+                               2.0 * 64 * 512 + 2.0 * 5 * 64 * 16 * 17;
   EXPECT_NEAR(r.prefill_gflops, prefill_flops * r.prefill_tok_s / 16 / 1e9,
               1e-9 * r.prefill_gflops);
   EXPECT_DOUBLE_EQ(r.roofline_gb_s, 10.0);
   EXPECT_DOUBLE_EQ(r.roofline_fraction, r.weight_gb_s / 10.0);
+  EXPECT_DOUBLE_EQ(r.peak_gflops, 50.0);
+  EXPECT_DOUBLE_EQ(r.peak_fraction, r.prefill_gflops / 50.0);
 }
 
 TEST(ModelBench, ChunkedPrefillAndSkippedPhases) {
@@ -60,15 +62,15 @@ TEST(ModelBench, ChunkedPrefillAndSkippedPhases) {
   ModelBenchResult r = run_model_bench(*model, o, pool);
   EXPECT_GT(r.prefill_tok_s, 0.0);
   // Three chunks, so three tokens get logits.
-  const double prefill_flops =
-      2.0 * (static_cast<double>(r.weight_params) - 64 * 512) * 20 + 3 * 2.0 * 64 * 512 +
-      2.0 * 5 * 64 * 20 * 21;
+  const double prefill_flops = 2.0 * (static_cast<double>(r.weight_params) - 64 * 512) * 20 +
+                               3 * 2.0 * 64 * 512 + 2.0 * 5 * 64 * 20 * 21;
   EXPECT_NEAR(r.prefill_gflops, prefill_flops * r.prefill_tok_s / 20 / 1e9,
               1e-9 * r.prefill_gflops);
   EXPECT_TRUE(r.decode_seconds.empty());
   EXPECT_EQ(r.decode_tok_s, 0.0);
   EXPECT_EQ(r.weight_gb_s, 0.0);
   EXPECT_EQ(r.roofline_fraction, 0.0);
+  EXPECT_EQ(r.peak_fraction, 0.0);
 
   o.prompt_tokens = 0;
   o.gen_tokens = 4;

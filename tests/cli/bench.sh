@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# `pareto bench model` and `pareto bench membw`: --json prints exactly one JSON object with the
+# `pareto bench model`, `pareto bench membw` and `pareto bench peak`: --json prints exactly one JSON object with the
 # documented keys (values are only checked for sanity: CI machines' speeds vary).
 set -euo pipefail
 pareto="$1"; src="$2"
@@ -41,6 +41,31 @@ for kernel in ["read", "copy", "triad"]:
     for k in ["best_gb_s", "median_gb_s"]:
         assert math.isfinite(j[kernel][k]) and j[kernel][k] > 0, (kernel, k)
 assert j["read_gb_s"] == j["read"]["best_gb_s"]
+PY
+
+# A given compute peak is compared against; --peak measures one (quantized: the int8 dot).
+"$pareto" --log-level warn bench model -m "$src/models/stories260K.gguf" -p 4 -n 0 --reps 1 --json \
+  --peak-gflops 50 2>/dev/null | python3 -c '
+import json, sys
+j = json.load(sys.stdin)
+assert j["peak_gflops"] == 50 and abs(j["peak_fraction"] - j["prefill_gflops"] / 50) < 1e-12, j'
+"$pareto" --log-level warn bench model -m "$src/models/stories260K.gguf" -p 4 -n 0 --reps 1 --peak \
+  2>"$tmp/peak.err" | grep -q "% of" || { echo "no peak fraction"; exit 1; }
+grep -q "f32_fma peak" "$tmp/peak.err" || { echo "F32 model not held to the FMA peak"; cat "$tmp/peak.err"; exit 1; }
+
+"$pareto" --log-level warn bench peak --reps 1 --json >"$tmp/peak.json" 2>/dev/null
+python3 - "$tmp/peak.json" <<'PY'
+import json, math, sys
+lines = open(sys.argv[1]).read().splitlines()
+assert len(lines) == 1, f"expected one line of JSON, got {len(lines)}"
+j = json.loads(lines[0])
+assert j["reps"] == 1 and j["threads"] >= 1, j
+assert "f32_fma" in j and "int8_dot" in j, j  # every x86-64 CI machine has AVX2
+for op in ["f32_fma", "bf16_dot", "int8_dot"]:
+    if op in j:
+        assert j[op]["instruction"], op
+        for k in ["best_gflops", "median_gflops"]:
+            assert math.isfinite(j[op][k]) and j[op][k] > 0, (op, k)
 PY
 
 # Human-readable output names its figures.
