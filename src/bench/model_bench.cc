@@ -62,6 +62,8 @@ ModelBenchResult run_model_bench(Model& model, const ModelBenchOptions& o, Threa
          c.context_length);
   if (o.reps < 1) fail("bench: reps must be >= 1, got {}", o.reps);
   if (o.ubatch < 0) fail("bench: ubatch must be >= 0, got {}", o.ubatch);
+  if (o.kv_dtype != DType::F16 && o.kv_dtype != DType::F32)
+    fail("bench: the KV cache must be f16 or f32, not {}", dtype_name(o.kv_dtype));
   if (c.vocab_size < 2) fail("bench: the model's vocabulary has {} tokens", c.vocab_size);
 
   ModelBenchResult r;
@@ -72,6 +74,7 @@ ModelBenchResult run_model_bench(Model& model, const ModelBenchOptions& o, Threa
   r.gen_tokens = o.gen_tokens;
   r.ubatch = o.ubatch;
   r.reps = o.reps;
+  r.kv_dtype = o.kv_dtype;
   r.weight_bytes = model.weight_bytes();
   r.weight_params = weight_parameter_count(model);
   r.output_params = output_parameter_count(model);
@@ -79,7 +82,7 @@ ModelBenchResult run_model_bench(Model& model, const ModelBenchOptions& o, Threa
   const std::vector<int32_t> prompt = bench_tokens(o.prompt_tokens, c.vocab_size, 0);
   const std::vector<int32_t> gen = bench_tokens(o.gen_tokens, c.vocab_size, 1u << 20);
   const int64_t chunk = o.ubatch > 0 ? o.ubatch : std::max<int64_t>(o.prompt_tokens, 1);
-  SingleSequenceRunner runner(model, o.prompt_tokens + o.gen_tokens);
+  SingleSequenceRunner runner(model, o.prompt_tokens + o.gen_tokens, o.kv_dtype);
   std::vector<float> logits;
 
   // Warm-up: one token pulls every weight page in from the file and wakes the workers.

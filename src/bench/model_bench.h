@@ -23,6 +23,7 @@
 #include <string>
 #include <vector>
 
+#include "base/dtype.h"
 #include "base/thread_pool.h"
 #include "model/model.h"
 
@@ -35,6 +36,9 @@ struct ModelBenchOptions {
   int reps = 3;
   double roofline_gb_s = 0;  // 0: no roofline comparison
   double peak_gflops = 0;    // 0: no compute-peak comparison
+  // The KV cache's element type: F16 as the engine's default (and llama-bench's); F32 doubles
+  // the bytes attention reads per decoded token.
+  DType kv_dtype = DType::F16;
 };
 
 struct ModelBenchResult {
@@ -44,6 +48,7 @@ struct ModelBenchResult {
   int64_t gen_tokens = 0;
   int64_t ubatch = 0;
   int reps = 0;
+  DType kv_dtype = DType::F16;
   uint64_t weight_bytes = 0;            // Model::weight_bytes()
   uint64_t weight_params = 0;           // elements of the same matrices
   uint64_t output_params = 0;           // of which the output projection's (vocab x hidden)

@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "base/dtype.h"
 #include "base/error.h"
 #include "base/thread_pool.h"
 #include "bench/compute_peak.h"
@@ -31,6 +32,7 @@ struct BenchModelOptions {
   bool roofline = false;
   double peak_gflops = 0;
   bool peak = false;
+  std::string kv_cache_dtype = "f16";
   bool json = false;
 };
 
@@ -68,9 +70,10 @@ double measure_peak(const Model& model, ThreadPool& pool) {
 
 void print_table(const bench::ModelBenchResult& r) {
   fmt::print(
-      "model: {} | {:.1f} MiB of weights, {:.1f} M weight parameters | {} threads, {} reps\n",
+      "model: {} | {:.1f} MiB of weights, {:.1f} M weight parameters | {} threads, {} reps | "
+      "{} KV cache\n",
       r.model, static_cast<double>(r.weight_bytes) / (1 << 20),
-      static_cast<double>(r.weight_params) / 1e6, r.threads, r.reps);
+      static_cast<double>(r.weight_params) / 1e6, r.threads, r.reps, dtype_name(r.kv_dtype));
   if (r.prompt_tokens > 0)
     fmt::print("prefill pp{:<5} {:>10.2f} tok/s {:>9.2f} GFLOP/s{}{}\n", r.prompt_tokens,
                r.prefill_tok_s, r.prefill_gflops,
@@ -94,6 +97,7 @@ nlohmann::json result_json(const bench::ModelBenchResult& r) {
                       {"n", r.gen_tokens},
                       {"ubatch", r.ubatch},
                       {"reps", r.reps},
+                      {"kv_cache_dtype", dtype_name(r.kv_dtype)},
                       {"weight_bytes", r.weight_bytes},
                       {"weight_params", r.weight_params},
                       {"prefill_tok_s", r.prefill_tok_s},
@@ -123,6 +127,9 @@ int run_bench_model(BenchModelOptions& o) {
   } else if (o.roofline) {
     o.bench.roofline_gb_s = quick_read_bandwidth(pool);
   }
+  if (o.kv_cache_dtype != "f16" && o.kv_cache_dtype != "f32")
+    fail("bench model: --kv-cache-dtype must be f16 or f32, got '{}'", o.kv_cache_dtype);
+  o.bench.kv_dtype = o.kv_cache_dtype == "f16" ? DType::F16 : DType::F32;
   if (o.peak_gflops < 0) fail("bench model: --peak-gflops must be positive, got {}", o.peak_gflops);
   if (o.peak_gflops > 0) {
     o.bench.peak_gflops = o.peak_gflops;
@@ -155,6 +162,9 @@ const RegisterBenchCommand reg{
       sub.add_option("-t,--threads", o->threads, "Threads (0: one per physical core)")
           ->capture_default_str();
       sub.add_option("--reps", o->bench.reps, "Repetitions (medians are reported)")
+          ->capture_default_str();
+      sub.add_option("--kv-cache-dtype", o->kv_cache_dtype,
+                     "KV cache element type: f16 (the engine's default) or f32")
           ->capture_default_str();
       sub.add_option("--ubatch", o->bench.ubatch, "Prefill chunk size (0: whole prompt at once)")
           ->capture_default_str();

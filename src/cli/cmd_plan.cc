@@ -277,6 +277,7 @@ void calibrate(bench::HardwareSpec& hw, Model& model, const bench::ModelShape& m
   bo.prompt_tokens = std::min<int64_t>(128, model.config().context_length / 2);
   bo.gen_tokens = std::min<int64_t>(32, model.config().context_length / 4);
   bo.reps = 1;
+  bo.kv_dtype = m.kv_elem_bytes == 4 ? DType::F32 : DType::F16;  // as the plan's KV cache
   fmt::print(stderr, "plan: calibrating on the model (bench model -p {} -n {})...\n",
              bo.prompt_tokens, bo.gen_tokens);
   ThreadPool pool(0);

@@ -25,6 +25,7 @@ TEST(ModelBench, StoriesModelGivesSaneStructure) {
   EXPECT_EQ(r.prompt_tokens, 16);
   EXPECT_EQ(r.gen_tokens, 8);
   EXPECT_EQ(r.reps, 2);
+  EXPECT_EQ(r.kv_dtype, DType::F16);  // the engine's default
   EXPECT_EQ(r.prefill_seconds.size(), 2u);
   EXPECT_EQ(r.decode_seconds.size(), 2u);
   EXPECT_EQ(r.weight_bytes, model->weight_bytes());
@@ -92,6 +93,11 @@ TEST(ModelBench, RejectsBadOptions) {
   o.prompt_tokens = 4;
   o.reps = 0;
   EXPECT_THROW(run_model_bench(*model, o, pool), Error);
+  o.reps = 1;
+  o.kv_dtype = DType::Q8_0;  // the KV cache holds F16 or F32 only
+  EXPECT_THROW(run_model_bench(*model, o, pool), Error);
+  o.kv_dtype = DType::F32;
+  EXPECT_EQ(run_model_bench(*model, o, pool).kv_dtype, DType::F32);
 }
 
 }  // namespace

@@ -16,6 +16,7 @@ for k in ["model", "threads", "p", "n", "reps", "prefill_tok_s", "decode_tok_s",
           "gflops", "prefill_gflops", "weight_bytes", "weight_params"]:
     assert k in j, f"missing key {k}"
 assert (j["p"], j["n"], j["reps"]) == (16, 8, 1), j
+assert j["kv_cache_dtype"] == "f16", j
 assert j["threads"] >= 1
 for k in ["prefill_tok_s", "decode_tok_s", "weight_gb_s", "gflops"]:
     assert math.isfinite(j[k]) and j[k] > 0, (k, j[k])
@@ -42,6 +43,15 @@ for kernel in ["read", "copy", "triad"]:
         assert math.isfinite(j[kernel][k]) and j[kernel][k] > 0, (kernel, k)
 assert j["read_gb_s"] == j["read"]["best_gb_s"]
 PY
+
+# --kv-cache-dtype f32 is taken, anything else refused.
+"$pareto" --log-level warn bench model -m "$src/models/stories260K.gguf" -p 4 -n 2 --reps 1 --json \
+  --kv-cache-dtype f32 2>/dev/null | python3 -c '
+import json, sys
+assert json.load(sys.stdin)["kv_cache_dtype"] == "f32"'
+if "$pareto" --log-level warn bench model -m "$src/models/stories260K.gguf" -p 4 -n 2 \
+    --kv-cache-dtype q8_0 >/dev/null 2>"$tmp/kv.err"; then echo "q8_0 KV accepted"; exit 1; fi
+grep -q "kv-cache-dtype" "$tmp/kv.err" || { echo "no clear error"; cat "$tmp/kv.err"; exit 1; }
 
 # A given compute peak is compared against; --peak measures one (quantized: the int8 dot).
 "$pareto" --log-level warn bench model -m "$src/models/stories260K.gguf" -p 4 -n 0 --reps 1 --json \
