@@ -77,6 +77,8 @@ int register_all() {
     for (int64_t ctx : {128, 512, 2048})
       for (int64_t threads : {1, 2}) b->Args({ctx, threads, 1, 1});
     for (int64_t threads : {1, 2}) b->Args({512, threads, 8, 1});  // a decode batch
+    // A lone decode of `bench model -p 512 -n 128`'s mean context, cache cold.
+    for (int64_t threads : {1, 2}) b->Args({576, threads, 1, 30});
     // A 32-sequence decode step of bench offline's shape (128 + 128 tokens), cache cold.
     for (int64_t threads : {1, 2}) b->Args({192, threads, 32, 30});
     b->Args({192, 1, 4, 1});

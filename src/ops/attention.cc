@@ -31,6 +31,12 @@ using simd::hsum256;
 constexpr int64_t kTile = 32;
 // Query tokens of a prefill chunk that share each converted K/V tile.
 constexpr int64_t kQueryBlock = 16;
+// Positions per segment: the online softmax restarts at every segment boundary and the
+// segments' states are merged in order (merge_segment). A lone decode can then spread one
+// head's context over threads (llama-135m's 3 KV heads kept one of 2 threads idle a third of
+// the time), and every path, sequential or split, computes the same segments the same way.
+constexpr int64_t kSegment = 128;
+static_assert(kSegment % kTile == 0);
 // Scratch rows are padded to a multiple of this many floats (one AVX-512 vector).
 constexpr int64_t kDimAlign = 16;
 
@@ -334,6 +340,7 @@ void load_tile(const KvLayerView& kv, const void* base, const int32_t* block_tab
 // Per-thread buffers, kept across calls (pool workers live as long as the pool).
 struct Scratch {
   std::vector<float> q, k, v, scores, acc, max, sum;
+  std::vector<float> merged_acc, merged_max, merged_sum;  // the segments before the current
   void reserve(int64_t rows, int64_t padded_dim) {
     auto fit = [](std::vector<float>& b, int64_t n) {
       if (b.size() < static_cast<size_t>(n)) b.resize(static_cast<size_t>(n));
@@ -345,8 +352,50 @@ struct Scratch {
     fit(acc, rows * padded_dim);
     fit(max, rows);
     fit(sum, rows);
+    fit(merged_acc, rows * padded_dim);
+    fit(merged_max, rows);
+    fit(merged_sum, rows);
   }
 };
+
+// One tile, positions [p0, p0 + count), for `group` query rows: scores, then each row's running
+// max, sum and output (the online softmax). first: the tile opens a segment (nothing to
+// rescale). max, sum: [group]; acc: [group, padded].
+void tile_step(const Kernels& kr, const float* q, const float* k, const float* v, int64_t group,
+               int64_t count, int64_t padded, float scale, bool first, float* scores, float* max,
+               float* sum, float* acc) {
+  kr.scores(q, k, group, count, padded, scale, scores);
+  for (int64_t g = 0; g < group; ++g) {
+    float* sc = scores + g * kTile;
+    float tile_max = sc[0];
+    for (int64_t j = 1; j < count; ++j) tile_max = std::max(tile_max, sc[j]);
+    const float old_max = max[g];
+    const float new_max = std::max(old_max, tile_max);
+    const float correction = first ? 0.0f : std::exp(old_max - new_max);
+    const float tile_sum = exp_shifted_isa(kr.isa, sc, count, new_max);
+    sum[g] = sum[g] * correction + tile_sum;
+    max[g] = new_max;
+    kr.accumulate(sc, v, count, padded, correction, acc + g * padded);
+  }
+}
+
+// Folds one segment's state (m2, s2, acc2) into the merged state of the segments before it
+// (m, s, acc), in position order. An empty merged state (s == 0: a segment's sum is >= 1)
+// takes the segment's exactly, so a context of one segment gets the unsegmented bits.
+void merge_segment(float& m, float& s, float* acc, float m2, float s2, const float* acc2,
+                   int64_t padded) {
+  if (s == 0.0f) {
+    m = m2;
+    s = s2;
+    std::memcpy(acc, acc2, static_cast<size_t>(padded) * sizeof(float));
+    return;
+  }
+  const float nm = std::max(m, m2);
+  const float c1 = std::exp(m - nm), c2 = std::exp(m2 - nm);
+  s = s * c1 + s2 * c2;
+  for (int64_t i = 0; i < padded; ++i) acc[i] = acc[i] * c1 + acc2[i] * c2;
+  m = nm;
+}
 
 // Consecutive query tokens of one sequence, [first_ctx - 1, first_ctx - 1 + num_queries) in
 // positions, and one KV head: out rows of the group's query heads for each token. Query t sees
@@ -374,6 +423,7 @@ void attend_block(const Kernels& kr, const KvLayerView& kv, const int32_t* block
   std::fill(s.acc.begin(), s.acc.begin() + rows * padded, 0.0f);
   std::fill(s.max.begin(), s.max.begin() + rows, -std::numeric_limits<float>::infinity());
   std::fill(s.sum.begin(), s.sum.begin() + rows, 0.0f);
+  std::fill(s.merged_sum.begin(), s.merged_sum.begin() + rows, 0.0f);
 
   const int64_t last_ctx = first_ctx + num_queries - 1;
   for (int64_t p0 = 0; p0 < last_ctx; p0 += kTile) {
@@ -387,33 +437,123 @@ void attend_block(const Kernels& kr, const KvLayerView& kv, const int32_t* block
     load_tile(kv, kv.v, block_table, kv_head, p0, loaded, padded, kr, s.v.data());
     // Tokens whose context ends before this tile are done (contexts grow with t).
     for (int64_t t = std::max<int64_t>(0, p0 + 1 - first_ctx); t < num_queries; ++t) {
-      const int64_t count = std::min(kTile, first_ctx + t - p0);
-      const int64_t r0 = t * group;
-      float* scores = &s.scores[static_cast<size_t>(r0 * kTile)];
-      kr.scores(&s.q[static_cast<size_t>(r0 * padded)], s.k.data(), group, count, padded, scale,
-                scores);
-      for (int64_t g = 0; g < group; ++g) {
-        const size_t r = static_cast<size_t>(r0 + g);
-        float* sc = scores + g * kTile;
-        float tile_max = sc[0];
-        for (int64_t j = 1; j < count; ++j) tile_max = std::max(tile_max, sc[j]);
-        const float old_max = s.max[r];
-        const float new_max = std::max(old_max, tile_max);
-        // exp(-inf) of the first tile is 0: nothing accumulated yet to rescale.
-        const float correction = p0 == 0 ? 0.0f : std::exp(old_max - new_max);
-        const float tile_sum = exp_shifted_isa(kr.isa, sc, count, new_max);
-        s.sum[r] = s.sum[r] * correction + tile_sum;
-        s.max[r] = new_max;
-        kr.accumulate(sc, s.v.data(), count, padded, correction,
-                      &s.acc[r * static_cast<size_t>(padded)]);
+      const int64_t ctx = first_ctx + t;
+      const int64_t count = std::min(kTile, ctx - p0);
+      const size_t r0 = static_cast<size_t>(t * group);
+      tile_step(kr, &s.q[r0 * padded], s.k.data(), s.v.data(), group, count, padded, scale,
+                p0 % kSegment == 0, &s.scores[r0 * kTile], &s.max[r0], &s.sum[r0],
+                &s.acc[r0 * padded]);
+      if ((p0 + kTile) % kSegment != 0 && p0 + kTile < ctx) continue;
+      // The segment (or the token's context) ends here: fold it in and start afresh.
+      for (size_t r = r0; r < r0 + static_cast<size_t>(group); ++r) {
+        merge_segment(s.merged_max[r], s.merged_sum[r], &s.merged_acc[r * padded], s.max[r],
+                      s.sum[r], &s.acc[r * padded], padded);
+        s.max[r] = -std::numeric_limits<float>::infinity();
+        s.sum[r] = 0.0f;
+        std::fill_n(&s.acc[r * padded], padded, 0.0f);
       }
     }
   }
   for (int64_t r = 0; r < rows; ++r) {
-    const float inv = 1.0f / s.sum[static_cast<size_t>(r)];
-    const float* a = &s.acc[static_cast<size_t>(r * padded)];
+    const float inv = 1.0f / s.merged_sum[static_cast<size_t>(r)];
+    const float* a = &s.merged_acc[static_cast<size_t>(r * padded)];
     float* o = out + r / group * q_stride + r % group * dim;
     for (int64_t i = 0; i < dim; ++i) o[i] = a[i] * inv;
+  }
+}
+
+// One segment of one decode token's context, [seg_begin, min(seg_begin + kSegment, ctx)), for
+// one KV head's group of query rows: the same tiles and steps as attend_block, left
+// unnormalized in state = [group rows of (max, sum, acc[padded])] for merge_segment.
+void attend_segment(const Kernels& kr, const KvLayerView& kv, const int32_t* block_table,
+                    int64_t ctx, int64_t seg_begin, int64_t kv_head, int64_t group, const float* q,
+                    float scale, float* state, Scratch& s) {
+  const int64_t dim = kv.head_dim;
+  const int64_t padded = (dim + kDimAlign - 1) / kDimAlign * kDimAlign;
+  s.reserve(group, padded);
+  std::fill(s.q.begin(), s.q.begin() + group * padded, 0.0f);
+  for (int64_t g = 0; g < group; ++g)
+    std::memcpy(&s.q[static_cast<size_t>(g * padded)], q + g * dim,
+                static_cast<size_t>(dim) * sizeof(float));
+  if (padded != dim) {
+    std::fill(s.k.begin(), s.k.begin() + kTile * padded, 0.0f);
+    std::fill(s.v.begin(), s.v.begin() + kTile * padded, 0.0f);
+  }
+  std::fill(s.acc.begin(), s.acc.begin() + group * padded, 0.0f);
+  std::fill(s.max.begin(), s.max.begin() + group, -std::numeric_limits<float>::infinity());
+  std::fill(s.sum.begin(), s.sum.begin() + group, 0.0f);
+  const int64_t seg_end = std::min(seg_begin + kSegment, ctx);
+  for (int64_t p0 = seg_begin; p0 < seg_end; p0 += kTile) {
+    if (p0 + kTile < seg_end) {
+      const int64_t next = std::min(kTile, seg_end - p0 - kTile);
+      prefetch_rows(kv, kv.k, block_table, kv_head, p0 + kTile, next);
+      prefetch_rows(kv, kv.v, block_table, kv_head, p0 + kTile, next);
+    }
+    const int64_t count = std::min(kTile, seg_end - p0);
+    load_tile(kv, kv.k, block_table, kv_head, p0, count, padded, kr, s.k.data());
+    load_tile(kv, kv.v, block_table, kv_head, p0, count, padded, kr, s.v.data());
+    tile_step(kr, s.q.data(), s.k.data(), s.v.data(), group, count, padded, scale, p0 == seg_begin,
+              s.scores.data(), s.max.data(), s.sum.data(), s.acc.data());
+  }
+  for (int64_t g = 0; g < group; ++g) {
+    float* st = state + g * (padded + 2);
+    st[0] = s.max[static_cast<size_t>(g)];
+    st[1] = s.sum[static_cast<size_t>(g)];
+    std::memcpy(st + 2, &s.acc[static_cast<size_t>(g * padded)],
+                static_cast<size_t>(padded) * sizeof(float));
+  }
+}
+
+// Lone decode tokens with long contexts (every slice one token): one item per (token, KV head,
+// segment), so a few heads' contexts spread over all threads; the segments' states are then
+// merged in order exactly as attend_block merges them, so the bits are the same.
+void attend_split(const Kernels& kr, const float* q, std::span<const AttentionSlice> slices,
+                  int64_t num_heads, const KvLayerView& kv, int64_t group, float scale, float* out,
+                  ThreadPool& pool) {
+  const int64_t dim = kv.head_dim;
+  const int64_t padded = (dim + kDimAlign - 1) / kDimAlign * kDimAlign;
+  const int64_t state_floats = group * (padded + 2);
+  const int64_t num_pairs = static_cast<int64_t>(slices.size()) * kv.num_kv_heads;
+  // first_item[p]: the first segment item of (slice p / kv heads, KV head p % kv heads).
+  thread_local std::vector<int64_t> first_item;
+  first_item.assign(static_cast<size_t>(num_pairs + 1), 0);
+  for (int64_t p = 0; p < num_pairs; ++p) {
+    const int64_t ctx = slices[static_cast<size_t>(p / kv.num_kv_heads)].start_pos + 1;
+    first_item[static_cast<size_t>(p + 1)] =
+        first_item[static_cast<size_t>(p)] + (ctx + kSegment - 1) / kSegment;
+  }
+  const int64_t num_items = first_item.back();
+  thread_local std::vector<float> states;
+  states.resize(static_cast<size_t>(num_items * state_floats));
+  const int64_t* firsts = first_item.data();
+  float* st = states.data();
+  pool.parallel_for(num_items, [&](int64_t begin, int64_t end, int) {
+    thread_local Scratch scratch;
+    int64_t p = std::upper_bound(firsts, firsts + num_pairs + 1, begin) - firsts - 1;
+    for (int64_t item = begin; item < end; ++item) {
+      while (item >= firsts[p + 1]) ++p;
+      const AttentionSlice& sl = slices[static_cast<size_t>(p / kv.num_kv_heads)];
+      const int64_t kvh = p % kv.num_kv_heads;
+      attend_segment(kr, kv, sl.block_table, sl.start_pos + 1, (item - firsts[p]) * kSegment, kvh,
+                     group, q + (sl.token_offset * num_heads + kvh * group) * dim, scale,
+                     st + item * state_floats, scratch);
+    }
+  });
+  thread_local std::vector<float> acc;
+  acc.resize(static_cast<size_t>(padded));
+  for (int64_t p = 0; p < num_pairs; ++p) {
+    const AttentionSlice& sl = slices[static_cast<size_t>(p / kv.num_kv_heads)];
+    const int64_t kvh = p % kv.num_kv_heads;
+    for (int64_t g = 0; g < group; ++g) {
+      float m = -std::numeric_limits<float>::infinity(), sum = 0.0f;
+      for (int64_t item = firsts[p]; item < firsts[p + 1]; ++item) {
+        const float* seg = st + item * state_floats + g * (padded + 2);
+        merge_segment(m, sum, acc.data(), seg[0], seg[1], seg + 2, padded);
+      }
+      const float inv = 1.0f / sum;
+      float* o = out + (sl.token_offset * num_heads + kvh * group + g) * dim;
+      for (int64_t i = 0; i < dim; ++i) o[i] = acc[static_cast<size_t>(i)] * inv;
+    }
   }
 }
 
@@ -518,6 +658,19 @@ void paged_attention_isa(SimdIsa isa, const float* q, std::span<const AttentionS
   // blocks (a single decode) split by head instead, so every thread has work. Either way each
   // (token, head) is computed alone, in the same order.
   const int64_t heads_per_item = num_blocks >= 4 * pool.num_threads() ? kv.num_kv_heads : 1;
+  // Still few items, all lone decodes, and a context past one segment: split by segment too.
+  if (heads_per_item == 1 && pool.num_threads() > 1) {
+    bool decodes = true;
+    int64_t max_ctx = 0;
+    for (const AttentionSlice& sl : slices) {
+      decodes = decodes && sl.num_tokens == 1;
+      max_ctx = std::max(max_ctx, sl.start_pos + 1);
+    }
+    if (decodes && max_ctx > kSegment) {
+      attend_split(kernels, q, slices, num_heads, kv, group, scale, out, pool);
+      return;
+    }
+  }
   const int64_t items_per_block = kv.num_kv_heads / heads_per_item;
   // item_start[i] is the first item of slice i.
   thread_local std::vector<int64_t> item_start;

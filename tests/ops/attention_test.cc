@@ -281,14 +281,18 @@ INSTANTIATE_TEST_SUITE_P(
 TEST(Attention, ChunkTokensGetTheirBitsAlone) {
   // A prefill chunk shares each K/V tile among blocks of query tokens; every token must still
   // get the bits it gets as a lone decode at its position, or as part of any other chunking.
-  for (DType dtype : {DType::F16, DType::F32}) {
-    Batch b = make_batch(9, 3, 64, 16, dtype, {{20, 37}}, 9);
+  // Starting at 240, the tokens' contexts cross a segment boundary (256), where the online
+  // softmax restarts; a lone decode there is split over threads by segment (and by head).
+  for (auto [dtype, start] :
+       {std::pair{DType::F16, int64_t{20}}, std::pair{DType::F32, int64_t{20}},
+        std::pair{DType::F16, int64_t{240}}}) {
+    Batch b = make_batch(9, 3, 64, 16, dtype, {{start, 37}}, 9);
     const int64_t row = b.num_heads * b.head_dim, n = 37;
     const float scale = 1.0f / std::sqrt(static_cast<float>(b.head_dim));
     auto run = [&](const std::vector<std::pair<int64_t, int64_t>>& chunks, ThreadPool& pool) {
       std::vector<AttentionSlice> slices;
       for (auto [first, count] : chunks)
-        slices.push_back({first, count, 20 + first, b.tables[0].data()});
+        slices.push_back({first, count, start + first, b.tables[0].data()});
       std::vector<float> out(static_cast<size_t>(n * row), -1.0f);
       paged_attention(b.q[0].data(), slices, b.num_heads, b.view(), scale, out.data(), pool);
       return out;
@@ -301,6 +305,16 @@ TEST(Attention, ChunkTokensGetTheirBitsAlone) {
     EXPECT_EQ(run(singles, pool2), whole);
     EXPECT_EQ(run({{0, 5}, {5, 17}, {22, 15}}, pool2), whole);
     EXPECT_EQ(run({{0, 36}, {36, 1}}, pool1), whole);
+    ThreadPool pool3(3);
+    for (int64_t t = 0; t < n; ++t) {  // each token as the only decode of a step
+      const auto alone = run({{t, 1}}, t % 2 ? pool2 : pool3);
+      ASSERT_TRUE(std::equal(alone.begin() + t * row, alone.begin() + (t + 1) * row,
+                             whole.begin() + t * row))
+          << "token " << t << " from " << start;
+    }
+    const auto want = naive_attention(b.q[0], b.k[0], b.v[0], n, start, b.num_heads, b.num_kv_heads,
+                                      b.head_dim, scale);
+    for (size_t e = 0; e < want.size(); ++e) ASSERT_NEAR(whole[e], want[e], 1e-5) << e;
   }
 }
 
