@@ -85,7 +85,7 @@ void load_tile(const KvLayerView& kv, const void* base, const int32_t* block_tab
       });
 }
 
-// Per-thread buffers, kept across calls (pool workers live as long as the pool).
+// Buffers of one thread's attention items, kept across calls.
 struct Scratch {
   std::vector<float> q, k, v, scores, acc, max, sum;
   std::vector<float> merged_acc, merged_max, merged_sum;  // the segments before the current
@@ -145,6 +145,53 @@ void merge_segment(float& m, float& s, float* acc, float m2, float s2, const flo
   m = nm;
 }
 
+// Starts `rows` query rows (row r at q + r / group * q_stride + r % group * dim) on the
+// scratch: padded copies, so the kernels run whole vectors with zeros in the tail lanes, which
+// add nothing to dot products or outputs; K/V tails zeroed once (rows only ever get dim values
+// written); each row's online-softmax state empty.
+void begin_rows(Scratch& s, const float* q, int64_t rows, int64_t group, int64_t q_stride,
+                int64_t dim, int64_t padded) {
+  s.reserve(rows, padded);
+  std::fill(s.q.begin(), s.q.begin() + rows * padded, 0.0f);
+  for (int64_t r = 0; r < rows; ++r)
+    std::memcpy(&s.q[static_cast<size_t>(r * padded)], q + r / group * q_stride + r % group * dim,
+                static_cast<size_t>(dim) * sizeof(float));
+  if (padded != dim) {
+    std::fill(s.k.begin(), s.k.begin() + kTile * padded, 0.0f);
+    std::fill(s.v.begin(), s.v.begin() + kTile * padded, 0.0f);
+  }
+  std::fill(s.acc.begin(), s.acc.begin() + rows * padded, 0.0f);
+  std::fill(s.max.begin(), s.max.begin() + rows, -std::numeric_limits<float>::infinity());
+  std::fill(s.sum.begin(), s.sum.begin() + rows, 0.0f);
+}
+
+// Loads and converts K and V of positions [p0, min(p0 + kTile, end)) into the scratch, after
+// asking for the next tile's rows below end. Returns the tile's position count.
+int64_t load_kv_tile(const Kernels& kr, const KvLayerView& kv, const int32_t* block_table,
+                     int64_t kv_head, int64_t p0, int64_t end, int64_t padded, Scratch& s) {
+  if (p0 + kTile < end) {
+    const int64_t next = std::min(kTile, end - p0 - kTile);
+    prefetch_rows(kv, kv.k, block_table, kv_head, p0 + kTile, next);
+    prefetch_rows(kv, kv.v, block_table, kv_head, p0 + kTile, next);
+  }
+  const int64_t count = std::min(kTile, end - p0);
+  load_tile(kv, kv.k, block_table, kv_head, p0, count, padded, kr, s.k.data());
+  load_tile(kv, kv.v, block_table, kv_head, p0, count, padded, kr, s.v.data());
+  return count;
+}
+
+// out[i] = acc[i] / sum for i < dim: one output row from its merged state.
+void write_row(const float* acc, float sum, int64_t dim, float* out) {
+  const float inv = 1.0f / sum;
+  for (int64_t i = 0; i < dim; ++i) out[i] = acc[i] * inv;
+}
+
+// Per-thread buffers of the attention items (pool workers live as long as the pool).
+Scratch& thread_scratch() {
+  thread_local Scratch scratch;
+  return scratch;
+}
+
 // Consecutive query tokens of one sequence, [first_ctx - 1, first_ctx - 1 + num_queries) in
 // positions, and one KV head: out rows of the group's query heads for each token. Query t sees
 // first_ctx + t positions. Each K/V tile is loaded and converted once for all the tokens (a
@@ -157,32 +204,12 @@ void attend_block(const Kernels& kr, const KvLayerView& kv, const int32_t* block
   const int64_t dim = kv.head_dim;
   const int64_t padded = (dim + kDimAlign - 1) / kDimAlign * kDimAlign;
   const int64_t rows = num_queries * group;  // row r: token r / group, head r % group
-  s.reserve(rows, padded);
-  // Padded copies: the kernels then run whole vectors with zeros in the tail lanes, which
-  // add nothing to dot products or outputs.
-  std::fill(s.q.begin(), s.q.begin() + rows * padded, 0.0f);
-  for (int64_t r = 0; r < rows; ++r)
-    std::memcpy(&s.q[static_cast<size_t>(r * padded)], q + r / group * q_stride + r % group * dim,
-                static_cast<size_t>(dim) * sizeof(float));
-  if (padded != dim) {  // rows only ever get dim values written: zero their tails once
-    std::fill(s.k.begin(), s.k.begin() + kTile * padded, 0.0f);
-    std::fill(s.v.begin(), s.v.begin() + kTile * padded, 0.0f);
-  }
-  std::fill(s.acc.begin(), s.acc.begin() + rows * padded, 0.0f);
-  std::fill(s.max.begin(), s.max.begin() + rows, -std::numeric_limits<float>::infinity());
-  std::fill(s.sum.begin(), s.sum.begin() + rows, 0.0f);
+  begin_rows(s, q, rows, group, q_stride, dim, padded);
   std::fill(s.merged_sum.begin(), s.merged_sum.begin() + rows, 0.0f);
 
   const int64_t last_ctx = first_ctx + num_queries - 1;
   for (int64_t p0 = 0; p0 < last_ctx; p0 += kTile) {
-    if (p0 + kTile < last_ctx) {
-      const int64_t next = std::min(kTile, last_ctx - p0 - kTile);
-      prefetch_rows(kv, kv.k, block_table, kv_head, p0 + kTile, next);
-      prefetch_rows(kv, kv.v, block_table, kv_head, p0 + kTile, next);
-    }
-    const int64_t loaded = std::min(kTile, last_ctx - p0);
-    load_tile(kv, kv.k, block_table, kv_head, p0, loaded, padded, kr, s.k.data());
-    load_tile(kv, kv.v, block_table, kv_head, p0, loaded, padded, kr, s.v.data());
+    load_kv_tile(kr, kv, block_table, kv_head, p0, last_ctx, padded, s);
     // Tokens whose context ends before this tile are done (contexts grow with t).
     for (int64_t t = std::max<int64_t>(0, p0 + 1 - first_ctx); t < num_queries; ++t) {
       const int64_t ctx = first_ctx + t;
@@ -202,12 +229,9 @@ void attend_block(const Kernels& kr, const KvLayerView& kv, const int32_t* block
       }
     }
   }
-  for (int64_t r = 0; r < rows; ++r) {
-    const float inv = 1.0f / s.merged_sum[static_cast<size_t>(r)];
-    const float* a = &s.merged_acc[static_cast<size_t>(r * padded)];
-    float* o = out + r / group * q_stride + r % group * dim;
-    for (int64_t i = 0; i < dim; ++i) o[i] = a[i] * inv;
-  }
+  for (int64_t r = 0; r < rows; ++r)
+    write_row(&s.merged_acc[static_cast<size_t>(r * padded)], s.merged_sum[static_cast<size_t>(r)],
+              dim, out + r / group * q_stride + r % group * dim);
 }
 
 // One segment of one decode token's context, [seg_begin, min(seg_begin + kSegment, ctx)), for
@@ -218,28 +242,10 @@ void attend_segment(const Kernels& kr, const KvLayerView& kv, const int32_t* blo
                     float scale, float* state, Scratch& s) {
   const int64_t dim = kv.head_dim;
   const int64_t padded = (dim + kDimAlign - 1) / kDimAlign * kDimAlign;
-  s.reserve(group, padded);
-  std::fill(s.q.begin(), s.q.begin() + group * padded, 0.0f);
-  for (int64_t g = 0; g < group; ++g)
-    std::memcpy(&s.q[static_cast<size_t>(g * padded)], q + g * dim,
-                static_cast<size_t>(dim) * sizeof(float));
-  if (padded != dim) {
-    std::fill(s.k.begin(), s.k.begin() + kTile * padded, 0.0f);
-    std::fill(s.v.begin(), s.v.begin() + kTile * padded, 0.0f);
-  }
-  std::fill(s.acc.begin(), s.acc.begin() + group * padded, 0.0f);
-  std::fill(s.max.begin(), s.max.begin() + group, -std::numeric_limits<float>::infinity());
-  std::fill(s.sum.begin(), s.sum.begin() + group, 0.0f);
+  begin_rows(s, q, group, group, 0, dim, padded);  // one token: its rows are back to back
   const int64_t seg_end = std::min(seg_begin + kSegment, ctx);
   for (int64_t p0 = seg_begin; p0 < seg_end; p0 += kTile) {
-    if (p0 + kTile < seg_end) {
-      const int64_t next = std::min(kTile, seg_end - p0 - kTile);
-      prefetch_rows(kv, kv.k, block_table, kv_head, p0 + kTile, next);
-      prefetch_rows(kv, kv.v, block_table, kv_head, p0 + kTile, next);
-    }
-    const int64_t count = std::min(kTile, seg_end - p0);
-    load_tile(kv, kv.k, block_table, kv_head, p0, count, padded, kr, s.k.data());
-    load_tile(kv, kv.v, block_table, kv_head, p0, count, padded, kr, s.v.data());
+    const int64_t count = load_kv_tile(kr, kv, block_table, kv_head, p0, seg_end, padded, s);
     tile_step(kr, s.q.data(), s.k.data(), s.v.data(), group, count, padded, scale, p0 == seg_begin,
               s.scores.data(), s.max.data(), s.sum.data(), s.acc.data());
   }
@@ -276,7 +282,7 @@ void attend_split(const Kernels& kr, const float* q, std::span<const AttentionSl
   const int64_t* firsts = first_item.data();
   float* st = states.data();
   pool.parallel_for(num_items, [&](int64_t begin, int64_t end, int) {
-    thread_local Scratch scratch;
+    Scratch& scratch = thread_scratch();
     int64_t p = std::upper_bound(firsts, firsts + num_pairs + 1, begin) - firsts - 1;
     for (int64_t item = begin; item < end; ++item) {
       while (item >= firsts[p + 1]) ++p;
@@ -298,9 +304,7 @@ void attend_split(const Kernels& kr, const float* q, std::span<const AttentionSl
         const float* seg = st + item * state_floats + g * (padded + 2);
         merge_segment(m, sum, acc.data(), seg[0], seg[1], seg + 2, padded);
       }
-      const float inv = 1.0f / sum;
-      float* o = out + (sl.token_offset * num_heads + kvh * group + g) * dim;
-      for (int64_t i = 0; i < dim; ++i) o[i] = acc[static_cast<size_t>(i)] * inv;
+      write_row(acc.data(), sum, dim, out + (sl.token_offset * num_heads + kvh * group + g) * dim);
     }
   }
 }
@@ -428,7 +432,7 @@ void paged_attention_isa(SimdIsa isa, const float* q, std::span<const AttentionS
   pool.parallel_for(
       num_items,
       [&](int64_t begin, int64_t end, int) {
-        thread_local Scratch scratch;
+        Scratch& scratch = thread_scratch();
         size_t si = static_cast<size_t>(std::upper_bound(starts, starts + num_slices + 1, begin) -
                                         starts - 1);
         // An item's first tiles are requested while the item before it runs (and the first
