@@ -42,37 +42,21 @@ namespace {
   "vpxor %%xmm12, %%xmm12, %%xmm12\n\tvpxor %%xmm13, %%xmm13, %%xmm13\n\t" \
   "vpxor %%xmm14, %%xmm14, %%xmm14\n\t"
 
-__attribute__((target("avx512f"))) void f32_fma_avx512(int64_t iters) {
-  asm volatile(PARETO_PEAK_ZERO "1:\n\t" PARETO_PEAK_X12("vfmadd231ps", "%%zmm12, %%zmm13",
-                                                         "zmm") "dec %0\n\tjnz 1b\n\tvzeroupper"
-               : "+r"(iters)
-               :
-               : PARETO_PEAK_CLOBBERS);
-}
+// One loop of an instruction OP with sources SRCS into accumulators of register kind REG,
+// in a function NAME compiled for TARGET.
+#define PARETO_PEAK_LOOP(NAME, TARGET, OP, SRCS, REG)                                     \
+  __attribute__((target(TARGET))) void NAME(int64_t iters) {                              \
+    asm volatile(PARETO_PEAK_ZERO                                                         \
+                 "1:\n\t" PARETO_PEAK_X12(OP, SRCS, REG) "dec %0\n\tjnz 1b\n\tvzeroupper" \
+                 : "+r"(iters)                                                            \
+                 :                                                                        \
+                 : PARETO_PEAK_CLOBBERS);                                                 \
+  }
 
-__attribute__((target("avx2,fma"))) void f32_fma_avx2(int64_t iters) {
-  asm volatile(PARETO_PEAK_ZERO "1:\n\t" PARETO_PEAK_X12("vfmadd231ps", "%%ymm12, %%ymm13",
-                                                         "ymm") "dec %0\n\tjnz 1b\n\tvzeroupper"
-               : "+r"(iters)
-               :
-               : PARETO_PEAK_CLOBBERS);
-}
-
-__attribute__((target("avx512f,avx512bf16"))) void bf16_dot_avx512(int64_t iters) {
-  asm volatile(PARETO_PEAK_ZERO "1:\n\t" PARETO_PEAK_X12("vdpbf16ps", "%%zmm12, %%zmm13",
-                                                         "zmm") "dec %0\n\tjnz 1b\n\tvzeroupper"
-               : "+r"(iters)
-               :
-               : PARETO_PEAK_CLOBBERS);
-}
-
-__attribute__((target("avx512f,avx512vnni"))) void int8_dot_avx512(int64_t iters) {
-  asm volatile(PARETO_PEAK_ZERO "1:\n\t" PARETO_PEAK_X12("vpdpbusd", "%%zmm12, %%zmm13",
-                                                         "zmm") "dec %0\n\tjnz 1b\n\tvzeroupper"
-               : "+r"(iters)
-               :
-               : PARETO_PEAK_CLOBBERS);
-}
+PARETO_PEAK_LOOP(f32_fma_avx512, "avx512f", "vfmadd231ps", "%%zmm12, %%zmm13", "zmm")
+PARETO_PEAK_LOOP(f32_fma_avx2, "avx2,fma", "vfmadd231ps", "%%ymm12, %%ymm13", "ymm")
+PARETO_PEAK_LOOP(bf16_dot_avx512, "avx512f,avx512bf16", "vdpbf16ps", "%%zmm12, %%zmm13", "zmm")
+PARETO_PEAK_LOOP(int8_dot_avx512, "avx512f,avx512vnni", "vpdpbusd", "%%zmm12, %%zmm13", "zmm")
 
 // AVX2 has no int8 dot product: vpmaddubsw (u8 x s8 pairs to s16), vpmaddwd by ones (to s32),
 // vpaddd, as the AVX2 kernels do. 12 such triples per iteration: 6 temporaries (6-11) into 6
@@ -95,6 +79,7 @@ __attribute__((target("avx2"))) void int8_dot_avx2(int64_t iters) {
                : PARETO_PEAK_CLOBBERS);
 }
 
+#undef PARETO_PEAK_LOOP
 #undef PARETO_PEAK_TRIPLES_6
 #undef PARETO_PEAK_TRIPLE
 #undef PARETO_PEAK_ZERO
