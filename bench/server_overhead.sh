@@ -2,7 +2,10 @@
 # Requests/s and output tokens/s of `pareto serve` at several concurrencies (streaming clients
 # from `pareto bench serve`, or bench/serve_load.py with CLIENT=python), against `pareto bench
 # offline` with the same request shapes and --max-num-seqs = concurrency, alternating: the
-# server's throughput loss. Medians of RUNS runs.
+# server's throughput loss. Medians of RUNS runs, and the median of the RUNS paired ratios (each
+# server run against the offline run right after it: the host's drift cancels in a pair).
+# Measuring starts once the server logs that its KV cache is committed (until then a background
+# thread faults the arena's pages in, which `bench offline` waits for before it starts timing).
 # usage: bench/server_overhead.sh PARETO MODEL [RUNS] [INPUT_LEN] [OUTPUT_LEN] [CONCURRENCIES...]
 set -euo pipefail
 pareto="$1"; model="$2"; runs="${3:-3}"; input_len="${4:-8}"; output_len="${5:-128}"
@@ -12,16 +15,22 @@ here="$(cd "$(dirname "$0")" && pwd)"
 vocab=$("$pareto" inspect "$model" 2>/dev/null | sed -n 's/.*tokenizer.ggml.tokens .*\[\([0-9]*\) x str\].*/\1/p' | head -1)
 vocab=${vocab:-32000}
 tmp=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
-echo "| concurrency | server req/s | server output tok/s | offline output tok/s | server / offline |"
-echo "| --- | --- | --- | --- | --- |"
+echo "| concurrency | server req/s | server output tok/s | offline output tok/s | server / offline | median paired ratio |"
+echo "| --- | --- | --- | --- | --- | --- |"
 for c in "${concurrencies[@]}"; do
   n=$(( c < 8 ? 8 : 2 * c ))
   port=$(( 18700 + c ))
-  "$pareto" --log-level warn serve -m "$model" --port "$port" --served-model-name m \
+  "$pareto" serve -m "$model" --port "$port" --served-model-name m \
     --max-num-seqs "$c" >"$tmp/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 600); do
     python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
+    kill -0 "$pid" 2>/dev/null || { cat "$tmp/server.log" >&2; exit 1; }
+    sleep 0.1
+  done
+  # (A KV cache under 256 MiB is committed before the server listens, and logs nothing.)
+  for _ in $(seq 1 300); do
+    grep -q "KV cache: all .* committed" "$tmp/server.log" && break
     sleep 0.1
   done
   client() {  # SEED NUM OUTPUT_LEN: one JSON line with output_tok_s and requests_per_s
@@ -53,6 +62,7 @@ off = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
 s_tok = statistics.median(r["output_tok_s"] for r in srv)
 s_req = statistics.median(r["requests_per_s"] for r in srv)
 o_tok = statistics.median(r["output_tok_s"] for r in off)
-print("| %d | %.2f | %.1f | %.1f | %.3f |" % (c, s_req, s_tok, o_tok, s_tok / o_tok))
+paired = statistics.median(s["output_tok_s"] / o["output_tok_s"] for s, o in zip(srv, off))
+print("| %d | %.2f | %.1f | %.1f | %.3f | %.3f |" % (c, s_req, s_tok, o_tok, s_tok / o_tok, paired))
 PY
 done

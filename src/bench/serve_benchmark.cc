@@ -16,8 +16,10 @@
 #include <cstdio>
 #include <functional>
 #include <memory>
+#include <optional>
 
 #include "base/error.h"
+#include "base/thread_scheduling.h"
 #include "bench/arrival_schedule.h"
 #include "bench/http_client.h"
 #include "bench/openai_stream_request.h"
@@ -231,6 +233,10 @@ ServeBenchmarkResult run_serve_benchmark(const ServeBenchmarkConfig& config) {
           config.base_url, r.status);
   }
   raise_open_file_limit();
+  // A load generator on the server's machine must not preempt the engine's threads at every
+  // token it reads (base/thread_scheduling.h); on a client machine of its own nothing changes.
+  std::optional<BatchSchedulingScope> batch_scheduling;
+  if (config.batch_scheduling) batch_scheduling.emplace();
 
   net::io_context ioc;
   const StreamTarget target = make_target(ioc, config);

@@ -32,7 +32,10 @@ struct ServeBenchmarkConfig {
   double temperature = 0.0;
   SloTargets slo;
   double request_timeout_s = 600;
-  bool show_progress = true;   // progress bar on stderr when a TTY
+  bool show_progress = true;  // progress bar on stderr when a TTY
+  // Run the load generator under SCHED_BATCH (base/thread_scheduling.h), so that on the
+  // server's machine it does not preempt the engine at every token it reads.
+  bool batch_scheduling = true;
   bool scrape_metrics = true;  // GET /metrics before and after (absent -> empty)
   bool measure_energy = true;
 };

@@ -276,6 +276,12 @@ const RegisterBenchCommand kRegister{
       sub.add_option("--csv", o->csv_file, "Append one summary row to this CSV file");
       sub.add_flag("--no-energy", o->no_energy, "Do not measure energy");
       sub.add_flag("--no-metrics", o->no_metrics, "Do not scrape /metrics before and after");
+      sub.add_option_function<std::string>(
+             "--client-scheduling",
+             [o](const std::string& v) { o->run.batch_scheduling = v == "batch"; },
+             "Linux policy of the load generator: batch (default; it never preempts a server "
+             "on the same machine mid-step) or normal")
+          ->check(CLI::IsMember({"batch", "normal"}));
       return [o] { return run_bench_serve(*o); };
     }};
 

@@ -44,6 +44,7 @@ struct ServeOptions {
   std::string metrics_prefix = "pareto:";
   int replicas = 1;
   std::string routing = "least-loaded";
+  std::string io_scheduling = "batch";
   EngineOptions engine;
 };
 
@@ -151,6 +152,7 @@ int run_serve(const ServeOptions& o) {
       std::chrono::milliseconds(static_cast<int64_t>(o.request_timeout_s * 1000));
   api.http.idle_timeout = std::chrono::milliseconds(static_cast<int64_t>(o.idle_timeout_s * 1000));
   api.http.max_body_bytes = static_cast<size_t>(o.max_body_mib) << 20;
+  api.http.batch_scheduling = o.io_scheduling == "batch";
   if (!o.api_key.empty()) api.api_keys.push_back(o.api_key);
   if (!o.api_key_file.empty()) {
     std::istringstream keys(read_file(o.api_key_file, "API key"));
@@ -244,6 +246,11 @@ const RegisterCommand kServe(
                      "same replica, unless it is much busier)")
           ->capture_default_str()
           ->check(CLI::IsMember({"least-loaded", "prefix"}));
+      sub.add_option("--io-scheduling", o->io_scheduling,
+                     "Linux policy of the HTTP and API threads: batch (they never preempt an "
+                     "engine thread mid-step) or normal")
+          ->capture_default_str()
+          ->check(CLI::IsMember({"batch", "normal"}));
       add_engine_options(sub, o->engine);
       return [o] { return run_serve(*o); };
     });

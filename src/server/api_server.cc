@@ -6,6 +6,7 @@
 #include <boost/asio/post.hpp>
 
 #include "base/error.h"
+#include "base/thread_scheduling.h"
 #include "server/openai_response.h"
 #include "tokenizer/tokenizer.h"
 
@@ -127,7 +128,12 @@ ApiServer::~ApiServer() {
 }
 
 void ApiServer::start() {
-  worker_thread_ = std::thread([this] { worker_->run(); });
+  // The worker (request parsing, tokenization, turning outputs into JSON) yields to the engine
+  // like the I/O threads do.
+  worker_thread_ = std::thread([this] {
+    if (options_.http.batch_scheduling) set_current_thread_batch_scheduling();
+    worker_->run();
+  });
   http_->start();
 }
 

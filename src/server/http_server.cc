@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "base/error.h"
+#include "base/thread_scheduling.h"
 #include "server/http_connection.h"
 
 namespace pareto::server {
@@ -125,6 +126,8 @@ void HttpServer::Impl::start() {
   int num_threads = std::max(1, state->options.num_io_threads);
   for (int i = 0; i < num_threads; ++i) {
     threads.emplace_back([this] {
+      if (state->options.batch_scheduling && !set_current_thread_batch_scheduling())
+        spdlog::debug("http: the I/O thread keeps its scheduling policy (SCHED_BATCH refused)");
       for (;;) {
         try {
           ioc.run();

@@ -89,6 +89,10 @@ struct HttpServerOptions {
   // Counted from write() until the bytes are handed to the kernel; whole responses are exempt.
   size_t max_pending_write_bytes = 8u << 20;
   int num_io_threads = 1;
+  // Run the I/O threads under SCHED_BATCH (base/thread_scheduling.h): a socket write or read
+  // then waits for an idle core or the next scheduler tick instead of preempting an engine
+  // thread in the middle of a step.
+  bool batch_scheduling = true;
   size_t max_connections = 10000;  // beyond this, new connections are accepted and closed at once
 };
 

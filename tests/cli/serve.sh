@@ -21,6 +21,14 @@ server_pid=$!
 port=$(server_port "$tmp/server.log" "$server_pid")
 grep -q "try: curl" "$tmp/server.log" || { echo "no curl hint in the log"; exit 1; }
 
+# --io-scheduling batch (default): the HTTP I/O thread and the API worker run under SCHED_BATCH
+# (policy 3, field 41 of /proc/PID/task/TID/stat), the engine's threads under SCHED_OTHER (0).
+policies() { for t in /proc/"$1"/task/*; do sed 's/.*) //' "$t/stat" | awk '{print $39}'; done | sort | uniq -c | tr -s ' '; }
+# (The threads set their policy as they start, just after the address is logged.)
+for _ in $(seq 1 50); do pol=$(policies "$server_pid"); echo "$pol" | grep -qx ' 2 3' && break; sleep 0.1; done
+echo "$pol" | grep -qx ' 2 3' || { echo "expected 2 SCHED_BATCH threads, got: $pol"; exit 1; }
+echo "$pol" | grep -qx ' [2-9] 0' || { echo "expected the engine threads under SCHED_OTHER, got: $pol"; exit 1; }
+
 PARETO_URL="http://127.0.0.1:$port/v1" PARETO_MODEL=stories PARETO_API_KEY=test-key \
   node --test "$js/openai_client.test.mjs" || { echo "--- server log:"; tail -50 "$tmp/server.log"; exit 1; }
 
@@ -68,4 +76,17 @@ server_pid=""
 [ "$rc" -eq 0 ] || { echo "server exited with $rc"; tail -20 "$tmp/server.log"; exit 1; }
 grep -q 'data: \[DONE\]' "$tmp/stream.txt" || { echo "stream did not finish"; exit 1; }
 grep -q '"finish_reason":"length"' "$tmp/stream.txt" || { echo "stream was cut short"; exit 1; }
+
+# --io-scheduling normal leaves every thread under SCHED_OTHER.
+"$pareto" serve -m "$model" --port 0 --kv-cache-memory 16MiB --io-scheduling normal \
+  >"$tmp/server2.log" 2>&1 &
+server_pid=$!
+server_port "$tmp/server2.log" "$server_pid" >/dev/null
+pol=$(policies "$server_pid")
+echo "$pol" | grep -q ' 3$' && { echo "--io-scheduling normal left SCHED_BATCH threads: $pol"; exit 1; }
+kill -INT "$server_pid"; wait "$server_pid"; server_pid=""
+if "$pareto" serve -m "$model" --io-scheduling fifo >"$tmp/bad.log" 2>&1; then
+  echo "--io-scheduling fifo was accepted"; exit 1
+fi
+grep -q "io-scheduling" "$tmp/bad.log" || { echo "no error naming --io-scheduling"; cat "$tmp/bad.log"; exit 1; }
 echo "serve: ok"
