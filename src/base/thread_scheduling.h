@@ -2,9 +2,9 @@
 //
 // On a machine whose cores the engine's threads fill, a thread that wakes up briefly (the
 // server's HTTP I/O and API worker, a load generator on the same host) preempts an engine
-// thread in the middle of a step under the default policy. Each step's barriers then wait for
-// the preempted thread: with 32 streams the I/O threads woke ~15 times a step, and the server's
-// steps took 18% longer than `bench offline`'s while those threads used 2% of one core.
+// thread in the middle of a step under the default policy, and the step's barriers wait for the
+// preempted thread: with 32 streams the I/O threads woke ~15 times a step and preempted the
+// pool's worker as often, while they used ~2% of one core.
 // SCHED_BATCH keeps such a thread's fair share of the CPU but drops its wake-up preemption: it
 // runs when a core goes idle or at the next scheduler tick (at most a few ms later), doing all
 // the work queued since. No privilege is needed to enter or leave it.
