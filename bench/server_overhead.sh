@@ -3,7 +3,7 @@
 # from `pareto bench serve`, or bench/serve_load.py with CLIENT=python), against `pareto bench
 # offline` with the same request shapes and --max-num-seqs = concurrency, alternating: the
 # server's throughput loss. Medians of RUNS runs, and the median of the RUNS paired ratios (each
-# server run against the offline run right after it: the host's drift cancels in a pair).
+# server run against the offline run next to it: the host's drift cancels in a pair).
 # Measuring starts once the server logs that its KV cache is committed (until then a background
 # thread faults the arena's pages in, which `bench offline` waits for before it starts timing).
 # usage: bench/server_overhead.sh PARETO MODEL [RUNS] [INPUT_LEN] [OUTPUT_LEN] [CONCURRENCIES...]
@@ -50,10 +50,18 @@ for c in "${concurrencies[@]}"; do
   client 99 4 4 >/dev/null  # warm-up
   # Alternate server and offline runs (the idle server sleeps) so drift hits both alike.
   : >"$tmp/server.jsonl"; : >"$tmp/offline.jsonl"
-  for r in $(seq "$runs"); do
-    client "$r" "$n" "$output_len" >>"$tmp/server.jsonl"
+  offline() {
     "$pareto" --log-level warn bench offline -m "$model" --num-prompts "$n" --input-len "$input_len" \
       --output-len "$output_len" --max-num-seqs "$c" --json 2>/dev/null >>"$tmp/offline.jsonl"
+  }
+  # Odd runs put the server first, even runs offline first, so neither always follows the
+  # other (an offline run ends by freeing its KV arena, which the kernel then reclaims).
+  for r in $(seq "$runs"); do
+    if (( r % 2 )); then
+      client "$r" "$n" "$output_len" >>"$tmp/server.jsonl"; offline
+    else
+      offline; client "$r" "$n" "$output_len" >>"$tmp/server.jsonl"
+    fi
   done
   kill -INT "$pid"; wait "$pid" || true
   python3 - "$c" "$tmp/server.jsonl" "$tmp/offline.jsonl" <<'PY'
