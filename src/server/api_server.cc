@@ -131,7 +131,8 @@ void ApiServer::start() {
   // The worker (request parsing, tokenization, turning outputs into JSON) yields to the engine
   // like the I/O threads do.
   worker_thread_ = std::thread([this] {
-    if (options_.http.batch_scheduling) set_current_thread_batch_scheduling();
+    if (options_.http.batch_scheduling && !set_current_thread_batch_scheduling())
+      spdlog::debug("api: the worker thread keeps its scheduling policy (SCHED_BATCH refused)");
     worker_->run();
   });
   http_->start();
