@@ -82,6 +82,7 @@ class CompletionSession : public std::enable_shared_from_this<CompletionSession>
     int64_t num_tokens = 0;
     Clock::time_point first_token_time{};
     bool first_chunk_sent = false;
+    std::optional<TextChunkTemplate> text_chunk;  // built at the choice's first text-only chunk
   };
 
   void submit();

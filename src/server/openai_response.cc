@@ -1,5 +1,6 @@
 #include "server/openai_response.h"
 
+#include "base/error.h"
 #include "tokenizer/tokenizer.h"
 
 namespace pareto::server {
@@ -158,6 +159,35 @@ json usage_chunk(const ResponseHeader& h, ApiKind kind, const UsageCounts& usage
   j["usage"] = usage_json(usage);
   j["system_fingerprint"] = nullptr;
   return j;
+}
+
+TextChunkTemplate::TextChunkTemplate(const ResponseHeader& h, ApiKind kind, int32_t index,
+                                     const Tokenizer& tok) {
+  // A control character cannot come from the header (the model name and id are JSON strings
+  // dumped escaped), so the escaped marker occurs once, in the text's place.
+  static const std::string kMarker = "\x01text\x01";
+  ChoiceResult d;
+  d.index = index;
+  d.text = kMarker;
+  const std::string event = kind == ApiKind::kChat
+                                ? sse_event(chat_chunk(h, d, tok, false, false))
+                                : sse_event(completion_chunk(h, d, tok, false, 0));
+  const std::string quoted = dump_json(json(kMarker));
+  const size_t at = event.find(quoted);
+  if (at == std::string::npos || event.find(quoted, at + 1) != std::string::npos)
+    fail("TextChunkTemplate: the text's place in a chunk is not unique");
+  head_ = event.substr(0, at);
+  tail_ = event.substr(at + quoted.size());
+}
+
+std::string TextChunkTemplate::render(const std::string& text) const {
+  const std::string quoted = dump_json(json(text));
+  std::string out;
+  out.reserve(head_.size() + quoted.size() + tail_.size());
+  out += head_;
+  out += quoted;
+  out += tail_;
+  return out;
 }
 
 }  // namespace pareto::server

@@ -68,6 +68,25 @@ nlohmann::json chat_chunk(const ResponseHeader& h, const ChoiceResult& delta, co
 // The final usage chunk (stream_options.include_usage): "choices": [].
 nlohmann::json usage_chunk(const ResponseHeader& h, ApiKind kind, const UsageCounts& usage);
 
+// The SSE event of a streamed chunk that carries only text: non-empty, no logprobs, no finish
+// reason, and not a chat stream's first chunk (which carries the role). render() gives exactly the
+// bytes of sse_event(completion_chunk(...)) or sse_event(chat_chunk(...)) for such a delta, at the
+// price of escaping the text: a token stream sends one such chunk per token, and building and
+// dumping a JSON tree for each was most of the API worker's time per token. The constant parts come
+// from dumping a chunk once with a marker for the text, so they follow the general path's
+// shape wherever it changes.
+class TextChunkTemplate {
+ public:
+  // tok is not kept (a chunk without logprobs never reads it).
+  TextChunkTemplate(const ResponseHeader& h, ApiKind kind, int32_t index, const Tokenizer& tok);
+  // text must not be empty (a chat delta omits empty content).
+  std::string render(const std::string& text) const;
+
+ private:
+  std::string head_;  // "data: " up to the text's opening quote
+  std::string tail_;  // from the closing quote to "\n\n"
+};
+
 // "data: <json>\n\n", invalid UTF-8 replaced so a token split mid-character cannot break JSON.
 std::string sse_event(const nlohmann::json& j);
 // JSON text with invalid UTF-8 replaced by U+FFFD.
