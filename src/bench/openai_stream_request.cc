@@ -9,7 +9,9 @@
 #include <array>
 #include <limits>
 #include <memory>
+#include <optional>
 #include <utility>
+#include <vector>
 
 #include "bench/sse_stream_parser.h"
 
@@ -42,6 +44,92 @@ namespace {
 constexpr size_t kReadChunk = 16u << 10;
 constexpr size_t kMaxErrorBody = 2000;  // of a non-200 answer, kept in the error text
 constexpr std::chrono::seconds kLingerForClose{2};
+
+// What a request's record needs from one streamed chunk. Gathered while the chunk is parsed
+// (nlohmann's SAX interface) rather than read from a parsed tree: a stream has one chunk per
+// token, and building that tree was most of the load generator's JSON time, CPU the server it
+// measures then did not get on a shared machine.
+struct ChunkFacts {
+  bool is_object = false;
+  bool has_error = false;  // a top-level "error" key (then the tree is parsed for its message)
+  bool has_text =
+      false;  // choices[0].text, or choices[0].delta.content / reasoning_content, non-empty
+  std::optional<int64_t> prompt_tokens, completion_tokens, cached_tokens;  // from "usage"
+};
+
+class ChunkFactsReader {
+ public:
+  explicit ChunkFactsReader(ChunkFacts& facts) : facts_(facts) {}
+
+  bool null() { return scalar(); }
+  bool boolean(bool) { return scalar(); }
+  bool number_integer(json::number_integer_t v) { return integer(static_cast<int64_t>(v)); }
+  bool number_unsigned(json::number_unsigned_t v) { return integer(static_cast<int64_t>(v)); }
+  bool number_float(json::number_float_t, const json::string_t&) { return scalar(); }
+  bool binary(json::binary_t&) { return scalar(); }
+  bool string(json::string_t& s) {
+    if (!s.empty() && ((at_choice0(3) && key_is(2, "text")) ||
+                       (at_choice0(4) && key_is(2, "delta") &&
+                        (key_is(3, "content") || key_is(3, "reasoning_content")))))
+      facts_.has_text = true;
+    return scalar();
+  }
+  bool start_object(std::size_t) {
+    if (path_.empty()) facts_.is_object = true;
+    path_.push_back({false, {}, 0});
+    return true;
+  }
+  bool key(json::string_t& k) {
+    if (path_.size() == 1 && k == "error") facts_.has_error = true;
+    path_.back().key = k;
+    return true;
+  }
+  bool end_object() { return end_container(); }
+  bool start_array(std::size_t) {
+    path_.push_back({true, {}, 0});
+    return true;
+  }
+  bool end_array() { return end_container(); }
+  bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) {
+    return false;
+  }
+
+ private:
+  struct Level {
+    bool array;
+    std::string key;  // the current member's (objects)
+    int64_t index;    // the current element's (arrays)
+  };
+
+  bool key_is(size_t depth, const char* k) const {
+    return path_.size() > depth && !path_[depth].array && path_[depth].key == k;
+  }
+  // A value at this depth inside choices[0] ({"choices": [{...}]} and then depth - 2 keys).
+  bool at_choice0(size_t depth) const {
+    return path_.size() == depth && key_is(0, "choices") && path_[1].array && path_[1].index == 0;
+  }
+  bool integer(int64_t v) {
+    if (path_.size() == 2 && key_is(0, "usage")) {
+      if (key_is(1, "prompt_tokens")) facts_.prompt_tokens = v;
+      if (key_is(1, "completion_tokens")) facts_.completion_tokens = v;
+    } else if (path_.size() == 3 && key_is(0, "usage") && key_is(1, "prompt_tokens_details") &&
+               key_is(2, "cached_tokens")) {
+      facts_.cached_tokens = v;
+    }
+    return scalar();
+  }
+  bool scalar() {
+    if (!path_.empty() && path_.back().array) ++path_.back().index;
+    return true;
+  }
+  bool end_container() {
+    path_.pop_back();
+    return scalar();  // the container was a value of its parent
+  }
+
+  ChunkFacts& facts_;
+  std::vector<Level> path_;
+};
 
 // One request's state; kept alive by the handlers' shared_ptr until the last one has run.
 class StreamSession : public std::enable_shared_from_this<StreamSession> {
@@ -124,14 +212,14 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
       saw_done_ = true;
       return;
     }
-    json j;
-    try {
-      j = json::parse(e.data);
-    } catch (const json::exception&) {
+    ChunkFacts facts;
+    ChunkFactsReader reader(facts);
+    if (!json::sax_parse(e.data, &reader)) {
       rec_.error = "unparsable stream chunk: " + e.data.substr(0, 200);
       return;
     }
-    if (e.event == "error" || (j.is_object() && j.contains("error"))) {
+    if (e.event == "error" || facts.has_error) {
+      const json j = json::parse(e.data);
       const json& err = j.is_object() && j.contains("error") ? j["error"] : j;
       rec_.error = "error in the stream: " +
                    (err.is_object() && err.contains("message") && err["message"].is_string()
@@ -139,32 +227,11 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
                         : err.dump());
       return;
     }
-    if (!j.is_object()) return;
-    if (j.contains("usage") && j["usage"].is_object()) {
-      const json& u = j["usage"];
-      if (u.contains("prompt_tokens") && u["prompt_tokens"].is_number_integer())
-        usage_prompt_ = u["prompt_tokens"].get<int64_t>();
-      if (u.contains("completion_tokens") && u["completion_tokens"].is_number_integer())
-        usage_completion_ = u["completion_tokens"].get<int64_t>();
-      const auto d = u.find("prompt_tokens_details");
-      if (d != u.end() && d->is_object() && d->contains("cached_tokens") &&
-          (*d)["cached_tokens"].is_number_integer())
-        rec_.cached_tokens = (*d)["cached_tokens"].get<int64_t>();
-    }
-    const auto choices = j.find("choices");
-    if (choices == j.end() || !choices->is_array() || choices->empty()) return;
-    const json& c = (*choices)[0];
-    bool has_text = false;
-    const auto non_empty = [](const json& obj, const char* key) {
-      const auto it = obj.find(key);
-      return it != obj.end() && it->is_string() && !it->get_ref<const std::string&>().empty();
-    };
-    if (non_empty(c, "text")) has_text = true;
-    const auto delta = c.find("delta");
-    if (delta != c.end() && delta->is_object() &&
-        (non_empty(*delta, "content") || non_empty(*delta, "reasoning_content")))
-      has_text = true;
-    if (!has_text) return;
+    if (!facts.is_object) return;
+    if (facts.prompt_tokens) usage_prompt_ = *facts.prompt_tokens;
+    if (facts.completion_tokens) usage_completion_ = *facts.completion_tokens;
+    if (facts.cached_tokens) rec_.cached_tokens = *facts.cached_tokens;
+    if (!facts.has_text) return;
     const double t = std::chrono::duration<double>(now - sent_).count();
     if (num_text_chunks_ == 0) {
       rec_.ttft_s = t;

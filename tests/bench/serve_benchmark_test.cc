@@ -382,6 +382,35 @@ TEST(ServeBenchmark, UsageChunkGivesCountsAndCachedTokens) {
   EXPECT_FALSE(j.contains("ignore_eos"));
 }
 
+TEST(ServeBenchmark, OnlyTextOfTheFirstChoiceCountsAndUsageOnlyAtTheTop) {
+  // Chunks that look like text or usage in the wrong place count for nothing; a nested "error"
+  // member is not an error; reasoning text counts like content.
+  const std::string events =
+      R"(data: {"choices":[{"delta":{}},{"delta":{"content":"second choice"}}]})"
+      "\n\n"
+      R"(data: {"choices":{"0":{"text":"not an array"}}})"
+      "\n\n"
+      R"(data: {"choices":[{"message":{"content":"not a delta"},"x":{"text":"deep"}}]})"
+      "\n\n"
+      R"(data: {"choices":[[{"text":"in an array"}]],"usage":[{"prompt_tokens":99}]})"
+      "\n\n"
+      R"(data: {"choices":[{"delta":{"reasoning_content":"hmm"},"error":{"message":"x"}}]})"
+      "\n\n"
+      R"(data: {"x":{"usage":{"completion_tokens":98}},"choices":[{"delta":{"content":"ok"}}]})"
+      "\n\n"
+      R"(data: ["error", {"text": "not an object"}])"
+      "\n\n"
+      "data: [DONE]\n\n";
+  ScriptedServer s({{kSseHead, chunk(events), "0\r\n\r\n"}});
+  ServeBenchmarkConfig c = scripted_config(s.url(), 1);
+  c.endpoint = "chat";
+  const ServeBenchmarkResult r = run_serve_benchmark(c);
+  ASSERT_TRUE(r.records[0].success) << r.records[0].error;
+  EXPECT_EQ(r.records[0].output_len, 2);  // "hmm" and "ok"; no usage chunk
+  EXPECT_EQ(r.records[0].prompt_len, 0);
+  EXPECT_EQ(r.records[0].itl_s.size(), 1u);
+}
+
 TEST(ServeBenchmark, EveryKindOfFailureIsARecordedError) {
   const std::string text = chunk("data: {\"choices\":[{\"text\":\"a\"}]}\n\n");
   ScriptedServer s({
