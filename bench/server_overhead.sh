@@ -3,7 +3,8 @@
 # from `pareto bench serve`, or bench/serve_load.py with CLIENT=python), against `pareto bench
 # offline` with the same request shapes and --max-num-seqs = concurrency, alternating: the
 # server's throughput loss. Medians of RUNS runs, and the median of the RUNS paired ratios (each
-# server run against the offline run next to it: the host's drift cancels in a pair).
+# server run against the offline run next to it: the host's drift cancels in a pair), and the
+# single pairs in run order (how far they scatter says how much a median can be trusted).
 # Measuring starts once the server logs that its KV cache is committed (until then a background
 # thread faults the arena's pages in, which `bench offline` waits for before it starts timing).
 # usage: bench/server_overhead.sh PARETO MODEL [RUNS] [INPUT_LEN] [OUTPUT_LEN] [CONCURRENCIES...]
@@ -15,8 +16,8 @@ here="$(cd "$(dirname "$0")" && pwd)"
 vocab=$("$pareto" inspect "$model" 2>/dev/null | sed -n 's/.*tokenizer.ggml.tokens .*\[\([0-9]*\) x str\].*/\1/p' | head -1)
 vocab=${vocab:-32000}
 tmp=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
-echo "| concurrency | server req/s | server output tok/s | offline output tok/s | server / offline | median paired ratio |"
-echo "| --- | --- | --- | --- | --- | --- |"
+echo "| concurrency | server req/s | server output tok/s | offline output tok/s | server / offline | median paired ratio | single pairs |"
+echo "| --- | --- | --- | --- | --- | --- | --- |"
 for c in "${concurrencies[@]}"; do
   # Requests per run: 8 below 8 streams, 32 at 8-15 (two waves of 8 took ~2 s, and such runs
   # moved by +-10%), twice the streams above.
@@ -72,7 +73,8 @@ off = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
 s_tok = statistics.median(r["output_tok_s"] for r in srv)
 s_req = statistics.median(r["requests_per_s"] for r in srv)
 o_tok = statistics.median(r["output_tok_s"] for r in off)
-paired = statistics.median(s["output_tok_s"] / o["output_tok_s"] for s, o in zip(srv, off))
-print("| %d | %.2f | %.1f | %.1f | %.3f | %.3f |" % (c, s_req, s_tok, o_tok, s_tok / o_tok, paired))
+pairs = [s["output_tok_s"] / o["output_tok_s"] for s, o in zip(srv, off)]
+print("| %d | %.2f | %.1f | %.1f | %.3f | %.3f | %s |" % (c, s_req, s_tok, o_tok, s_tok / o_tok,
+      statistics.median(pairs), " ".join("%.3f" % p for p in pairs)))
 PY
 done
