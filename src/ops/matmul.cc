@@ -184,12 +184,25 @@ void run_resident(const TileTable& tab, const WeightMatrix& w, const PreparedAct
   const size_t group_bytes = w.row_stride() * kGroupRows;
   const int64_t n = w.out_features;
   if (tab.expand == nullptr || num_tokens <= matmul_detail::kExpandTokens) {
+    // With several token tiles only the first reads the group from memory and the rest find it
+    // in cache; where the table asks for it, each tile asks for its share of the next group
+    // instead, which keeps memory busy through all of them (tinyllama Q8_0 at 32 sequences
+    // +10-15%, BENCHMARKS.md). A share's first group, and a lone tile, stream their own.
+    const int64_t tiles = (num_tokens + kMaxTileTokens - 1) / kMaxTileTokens;
+    const int64_t slice = static_cast<int64_t>(group_bytes + tiles - 1) / tiles;
     for (int64_t r0 = row_begin; r0 < row_end; r0 += kGroupRows) {
       const uint8_t* group = static_cast<const uint8_t*>(w.data) + (r0 / kGroupRows) * group_bytes;
-      for (int64_t t0 = 0; t0 < num_tokens; t0 += kMaxTileTokens) {
+      const bool has_next = tab.prefetch_next_group && tiles > 1 && r0 + kGroupRows < row_end;
+      for (int64_t i = 0; i < tiles; ++i) {
+        const int64_t t0 = i * kMaxTileTokens;
         const int64_t tokens = std::min<int64_t>(kMaxTileTokens, num_tokens - t0);
+        const bool own_stream = !has_next || (i == 0 && r0 == row_begin);
+        const int64_t ahead_bytes =
+            std::min<int64_t>(slice, static_cast<int64_t>(group_bytes) - i * slice);
         tab.resident[tokens - 1](group, acts.data + static_cast<size_t>(t0) * acts.row_bytes,
-                                 acts.row_bytes, acts.num_blocks, y + t0 * n + r0, n);
+                                 acts.row_bytes, acts.num_blocks, y + t0 * n + r0, n,
+                                 own_stream ? nullptr : group + group_bytes + i * slice,
+                                 own_stream ? 0 : ahead_bytes);
       }
     }
     return;

@@ -84,6 +84,7 @@ inline void prefetch_group(const uint8_t* const rp[16], int rows, int64_t distan
 // real rows (r < rows) to the next block.
 struct GroupQ8_0 {
   static constexpr int64_t kBlockBytes = sizeof(BlockQ8_0);
+  static constexpr bool kPrefetchNextGroup = true;  // TileTable::prefetch_next_group
   static void load(const uint8_t* rp[16], int rows, __m512i wq[8], __m512& dw) {
     const __m512i flip = _mm512_set1_epi8(static_cast<char>(0x80));
     for (int h = 0; h < 2; ++h) {
@@ -112,6 +113,7 @@ struct GroupQ8_0 {
 
 struct GroupQ4_0 {
   static constexpr int64_t kBlockBytes = sizeof(BlockQ4_0);
+  static constexpr bool kPrefetchNextGroup = false;
   static void load(const uint8_t* rp[16], int rows, __m512i wq[8], __m512& dw) {
     // Byte i of a block holds element i (low nibble) and element i + 16 (high nibble).
     __m512i v[4];
@@ -230,24 +232,29 @@ void group_direct(const uint8_t* w, size_t w_stride, int rows, const uint8_t* ac
 }
 
 // Block b of a group in the resident packed layout (pack_weights): num_blocks blocks of
-// G::kPackedBytes one after another, one sequential stream, prefetched kPrefetchBytes ahead.
+// G::kPackedBytes one after another, one sequential stream, prefetched as prefetch_resident
+// says.
 template <class G>
-inline void load_resident(const uint8_t* w, int64_t b, __m512i wq[8], __m512& dw) {
+inline void load_resident(const uint8_t* w, int64_t b, int64_t num_blocks, const uint8_t* ahead,
+                          int64_t ahead_bytes, __m512i wq[8], __m512& dw) {
   const uint8_t* p = w + b * G::kPackedBytes;
-  prefetch_span_ahead<G::kPackedBytes>(p, kPrefetchBytes);
+  if constexpr (G::kPrefetchNextGroup)
+    prefetch_resident<G::kPackedBytes>(p, b, num_blocks, ahead, ahead_bytes);
+  else
+    prefetch_span_ahead<G::kPackedBytes>(p, kPrefetchBytes);
   G::load_packed(p, wq, dw);
 }
 
 // y for a group of 16 rows in the resident packed layout and T tokens.
 template <class G, int T>
 void group_resident(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t num_blocks,
-                    float* y, int64_t y_stride) {
+                    float* y, int64_t y_stride, const uint8_t* ahead, int64_t ahead_bytes) {
   __m512 acc[T];
   for (int t = 0; t < T; ++t) acc[t] = _mm512_setzero_ps();
   for (int64_t b = 0; b < num_blocks; ++b) {
     __m512i wq[8];
     __m512 dw;
-    load_resident<G>(w, b, wq, dw);
+    load_resident<G>(w, b, num_blocks, ahead, ahead_bytes, wq, dw);
     group_step<T>(wq, dw, act, act_stride, b, acc);
   }
   group_store(acc, y, y_stride, 16);
@@ -262,7 +269,7 @@ void expand_group(const uint8_t* w, int64_t num_blocks, uint8_t* out) {
   for (int64_t b = 0; b < num_blocks; ++b) {
     __m512i wq[8];
     __m512 dw;
-    load_resident<G>(w, b, wq, dw);
+    load_resident<G>(w, b, num_blocks, nullptr, 0, wq, dw);
     for (int j = 0; j < 8; ++j) _mm512_store_si512(pb[b].q[j], wq[j]);
     _mm512_store_ps(pb[b].d, dw);
   }

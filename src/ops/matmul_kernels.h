@@ -52,9 +52,13 @@ using DirectFn = void (*)(const uint8_t* w, size_t w_stride, int rows, const uin
                           size_t act_stride, int64_t num_blocks, float* y, int64_t y_stride);
 
 // Kernels for matrices in the resident packed layout (pack_weights): w is a group's first byte,
-// 16 rows of num_blocks blocks; y[t * y_stride + r] for r < 16 and t < tokens.
+// 16 rows of num_blocks blocks; y[t * y_stride + r] for r < 16 and t < tokens. With `ahead`
+// null a call asks for its own weights kPrefetchBytes ahead of where it reads; otherwise it asks
+// for [ahead, ahead + ahead_bytes) instead, spread evenly over its blocks (prefetch_resident).
+// Only tables with prefetch_next_group get a non-null `ahead`; the others' kernels ignore it.
 using ResidentFn = void (*)(const uint8_t* w, const uint8_t* act, size_t act_stride,
-                            int64_t num_blocks, float* y, int64_t y_stride);
+                            int64_t num_blocks, float* y, int64_t y_stride, const uint8_t* ahead,
+                            int64_t ahead_bytes);
 // Unpacks a group in the resident packed layout into the form PackFn writes, for batches of
 // more than kExpandTokens tokens (null: the resident kernels serve every batch).
 using ExpandFn = void (*)(const uint8_t* w, int64_t num_blocks, uint8_t* packed);
@@ -87,6 +91,11 @@ struct TileTable {
   // Set for F16 and BF16 on AVX-512, for packed matrices (fn serves the file's layout):
   // half[tokens - 1].
   HalfTileFn half[kHalfTileTokens] = {};
+  // Resident calls of several token tiles ask for the next group's weights, a share per tile
+  // (ResidentFn's `ahead`), instead of each tile streaming its own group. Set where it measured
+  // faster: Q8_0, whose groups (34 KiB on tinyllama) outgrow L1 anyway; Q4_0 was unchanged
+  // and Q4_K_M 5-9% slower (its next group, prefetched into L1, evicts the current one).
+  bool prefetch_next_group = false;
 };
 
 // The kernels for weight type t, or nullptr when that level has none (matmul then falls back to

@@ -48,7 +48,7 @@ void q4k_repack(const uint8_t* rows, size_t w_stride, int64_t num_blocks, uint8_
 // ActQ8K super-blocks.
 template <int T>
 void q4k_resident(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t num_blocks,
-                  float* y, int64_t y_stride) {
+                  float* y, int64_t y_stride, const uint8_t* /*ahead*/, int64_t /*ahead_bytes*/) {
   const __m512i low4 = _mm512_set1_epi8(0x0F);
   const __m512i six = _mm512_set1_epi32(0x3F3F3F3F);
   const __m512i low_nib = _mm512_set1_epi32(0x0F0F0F0F);

@@ -45,7 +45,7 @@ inline int32_t bsum_pair(const int16_t* bsums, int lo, int hi) {
 // ActQ8K super-blocks.
 template <int T>
 void q6k_resident(const uint8_t* w, const uint8_t* act, size_t act_stride, int64_t num_blocks,
-                  float* y, int64_t y_stride) {
+                  float* y, int64_t y_stride, const uint8_t* /*ahead*/, int64_t /*ahead_bytes*/) {
   const __m512i low4 = _mm512_set1_epi8(0x0F);
   const __m512i low2 = _mm512_set1_epi8(0x03);
   __m512 acc[T];
