@@ -175,6 +175,10 @@ void run_groups(const TileTable& tab, const WeightMatrix& w, const PreparedActs&
   }
 }
 
+// The most token tiles of a resident call that prefetch the next group (TileTable::
+// prefetch_next_group): up to 32 tokens.
+constexpr int64_t kPrefetchSpreadTiles = 4;
+
 // run_rows for a matrix in the resident packed layout; row_begin and row_end are multiples of
 // kGroupRows (matmul_multi_isa aligns the shares).
 void run_resident(const TileTable& tab, const WeightMatrix& w, const PreparedActs& acts,
@@ -184,15 +188,18 @@ void run_resident(const TileTable& tab, const WeightMatrix& w, const PreparedAct
   const size_t group_bytes = w.row_stride() * kGroupRows;
   const int64_t n = w.out_features;
   if (tab.expand == nullptr || num_tokens <= matmul_detail::kExpandTokens) {
-    // With several token tiles only the first reads the group from memory and the rest find it
-    // in cache; where the table asks for it, each tile asks for its share of the next group
-    // instead, which keeps memory busy through all of them (tinyllama Q8_0 at 32 sequences
-    // +10-15%, BENCHMARKS.md). A share's first group, and a lone tile, stream their own.
+    // With a few token tiles (batched decode) only the first reads the group from memory and
+    // the rest find it in cache, so memory idles most of the call; where the table asks for it,
+    // each tile asks for its share of the next group instead (tinyllama Q8_0 at 32 sequences
+    // +7-16%, BENCHMARKS.md). With many tiles (prefill) the first tile's wait is a small share,
+    // and the shares' bookkeeping measured slower. A share's first group, and a lone tile,
+    // stream their own.
     const int64_t tiles = (num_tokens + kMaxTileTokens - 1) / kMaxTileTokens;
     const int64_t slice = static_cast<int64_t>(group_bytes + tiles - 1) / tiles;
+    const bool spread = tab.prefetch_next_group && tiles > 1 && tiles <= kPrefetchSpreadTiles;
     for (int64_t r0 = row_begin; r0 < row_end; r0 += kGroupRows) {
       const uint8_t* group = static_cast<const uint8_t*>(w.data) + (r0 / kGroupRows) * group_bytes;
-      const bool has_next = tab.prefetch_next_group && tiles > 1 && r0 + kGroupRows < row_end;
+      const bool has_next = spread && r0 + kGroupRows < row_end;
       for (int64_t i = 0; i < tiles; ++i) {
         const int64_t t0 = i * kMaxTileTokens;
         const int64_t tokens = std::min<int64_t>(kMaxTileTokens, num_tokens - t0);
