@@ -63,8 +63,8 @@ inline void prefetch_span_ahead(const uint8_t* p, int64_t distance) {
 // What a resident-layout call asks the memory for at block b of num_blocks: its own stream
 // kBytes a block, kPrefetchBytes ahead, or, when its caller gave a span (`ahead`), the lines of
 // the span's b-th share. A call of several token tiles reads its group from memory in the first
-// tile only; spreading the next group's lines over all the tiles keeps memory busy the whole
-// time instead of a quarter of it (run_resident).
+// tile only; spreading the next group's lines over all the tiles keeps memory busy through all
+// of them instead of the first (run_resident).
 template <int64_t kBytes>
 inline void prefetch_resident(const uint8_t* p, int64_t b, int64_t num_blocks, const uint8_t* ahead,
                               int64_t ahead_bytes) {
