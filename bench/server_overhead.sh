@@ -4,10 +4,12 @@
 # offline` with the same request shapes and --max-num-seqs = concurrency, alternating: the
 # server's throughput loss. Medians of RUNS runs, and the median of the RUNS paired ratios (each
 # server run against the offline run next to it: the host's drift cancels in a pair), and the
-# single pairs in run order (how far they scatter says how much a median can be trusted).
+# single pairs in run order, with a bootstrap 90% confidence interval of the paired median
+# (how far they scatter says how much a median can be trusted).
 # Measuring starts once the server logs that its KV cache is committed (until then a background
 # thread faults the arena's pages in, which `bench offline` waits for before it starts timing).
 # usage: bench/server_overhead.sh PARETO MODEL [RUNS] [INPUT_LEN] [OUTPUT_LEN] [CONCURRENCIES...]
+# SERVE_ARGS (environment): extra `pareto serve` flags, e.g. "--io-scheduling normal".
 set -euo pipefail
 pareto="$1"; model="$2"; runs="${3:-3}"; input_len="${4:-8}"; output_len="${5:-128}"
 shift $(( $# < 5 ? $# : 5 ))
@@ -16,15 +18,15 @@ here="$(cd "$(dirname "$0")" && pwd)"
 vocab=$("$pareto" inspect "$model" 2>/dev/null | sed -n 's/.*tokenizer.ggml.tokens .*\[\([0-9]*\) x str\].*/\1/p' | head -1)
 vocab=${vocab:-32000}
 tmp=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
-echo "| concurrency | server req/s | server output tok/s | offline output tok/s | server / offline | median paired ratio | single pairs |"
-echo "| --- | --- | --- | --- | --- | --- | --- |"
+echo "| concurrency | server req/s | server output tok/s | offline output tok/s | server / offline | median paired ratio | 90% CI of that median | single pairs |"
+echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
 for c in "${concurrencies[@]}"; do
   # Requests per run: 8 below 8 streams, 32 at 8-15 (two waves of 8 took ~2 s, and such runs
   # moved by +-10%), twice the streams above.
   n=$(( c < 8 ? 8 : c < 16 ? 32 : 2 * c ))
   port=$(( 18700 + c ))
   "$pareto" serve -m "$model" --port "$port" --served-model-name m \
-    --max-num-seqs "$c" >"$tmp/server.log" 2>&1 &
+    --max-num-seqs "$c" ${SERVE_ARGS:-} >"$tmp/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 600); do
     python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
@@ -66,7 +68,7 @@ for c in "${concurrencies[@]}"; do
   done
   kill -INT "$pid"; wait "$pid" || true
   python3 - "$c" "$tmp/server.jsonl" "$tmp/offline.jsonl" <<'PY'
-import json, statistics, sys
+import json, random, statistics, sys
 c = int(sys.argv[1])
 srv = [json.loads(l) for l in open(sys.argv[2]) if l.strip()]
 off = [json.loads(l) for l in open(sys.argv[3]) if l.strip()]
@@ -74,7 +76,12 @@ s_tok = statistics.median(r["output_tok_s"] for r in srv)
 s_req = statistics.median(r["requests_per_s"] for r in srv)
 o_tok = statistics.median(r["output_tok_s"] for r in off)
 pairs = [s["output_tok_s"] / o["output_tok_s"] for s, o in zip(srv, off)]
-print("| %d | %.2f | %.1f | %.1f | %.3f | %.3f | %s |" % (c, s_req, s_tok, o_tok, s_tok / o_tok,
-      statistics.median(pairs), " ".join("%.3f" % p for p in pairs)))
+# How far the median of the pairs can be trusted on this noisy host: a percentile bootstrap
+# (10,000 resamples of the pairs, fixed seed so the same pairs give the same interval).
+rng = random.Random(12345)
+boot = sorted(statistics.median(rng.choices(pairs, k=len(pairs))) for _ in range(10000))
+ci = "%.3f-%.3f" % (boot[500], boot[9499])
+print("| %d | %.2f | %.1f | %.1f | %.3f | %.3f | %s | %s |" % (c, s_req, s_tok, o_tok, s_tok / o_tok,
+      statistics.median(pairs), ci, " ".join("%.3f" % p for p in pairs)))
 PY
 done
