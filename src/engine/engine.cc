@@ -201,9 +201,21 @@ void Engine::loop() {
       for (int64_t id : open) core_->abort_request(id);
     }
 
+    // Each request's output goes to its stream as soon as the core has sampled it, so the
+    // server writes the first tokens while the rest of the batch is still being sampled.
+    const EngineCore::OutputSink sink = [this](RequestOutput&& out) {
+      std::lock_guard lock(mutex_);
+      auto it = streams_.find(out.request_id);
+      if (it == streams_.end()) return;
+      const bool finished = out.finished;
+      // Whoever sees a request's final output must find it counted in stats().
+      if (finished) stats_ = core_->stats();
+      it->second->push(std::move(out));
+      if (finished) streams_.erase(it);
+    };
     std::vector<RequestOutput> outputs;
     try {
-      outputs = core_->step();
+      outputs = core_->step(sink);
     } catch (const std::exception& e) {
       // A failed step must not leave clients waiting forever: end every open request with the
       // error and free its blocks.

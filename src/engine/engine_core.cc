@@ -289,7 +289,7 @@ void EngineCore::sample_and_apply(SequenceState& seq, std::span<const float> log
   }
 }
 
-std::vector<RequestOutput> EngineCore::step() {
+std::vector<RequestOutput> EngineCore::step(const OutputSink& sink) {
   std::vector<RequestOutput> outputs = std::move(pending_outputs_);
   pending_outputs_.clear();
   if (sequences_.empty()) return outputs;
@@ -329,12 +329,23 @@ std::vector<RequestOutput> EngineCore::step() {
     return outputs[it->second];
   };
 
+  // With a sink, a request's output leaves after its last sequence in this batch.
+  std::unordered_map<int64_t, size_t> last_index;  // request id -> index in result.seq_ids
+  std::vector<bool> emitted;
+  if (sink) {
+    for (size_t i = 0; i < result.seq_ids.size(); ++i) {
+      auto it = sequences_.find(result.seq_ids[i]);
+      if (it != sequences_.end()) last_index[it->second->request->request_id] = i;
+    }
+  }
+
   const int64_t vocab = model_.config().vocab_size;
   for (size_t i = 0; i < result.seq_ids.size(); ++i) {
     auto it = sequences_.find(result.seq_ids[i]);
     if (it == sequences_.end()) continue;
     SequenceState& seq = *it->second;
     RequestState& req = *seq.request;
+    const int64_t request_id = req.request_id;
     RequestOutput& out = output_for(req);
     const std::span<const float> row = result.row(i, vocab);
     // The other n-1 completions start here, sharing the prompt's blocks.
@@ -348,12 +359,27 @@ std::vector<RequestOutput> EngineCore::step() {
     req.pending_children.clear();
     sample_and_apply(seq, row, out);
     for (SequenceState* child : children) sample_and_apply(*child, row, out);
+    if (sink && last_index.at(request_id) == i) {
+      const size_t idx = out_idx.at(request_id);
+      RequestOutput& done = outputs[idx];
+      if (done.finished && !done.error && requests_.erase(request_id))
+        ++counters_.num_requests_finished;
+      emitted.resize(outputs.size());
+      emitted[idx] = true;
+      sink(std::move(done));
+    }
   }
-  for (RequestOutput& out : outputs) {
-    if (!out.finished || out.error) continue;
-    if (requests_.erase(out.request_id)) ++counters_.num_requests_finished;
+  emitted.resize(outputs.size());
+  std::vector<RequestOutput> rest;
+  rest.reserve(outputs.size());
+  for (size_t i = 0; i < outputs.size(); ++i) {
+    if (emitted[i]) continue;
+    RequestOutput& out = outputs[i];
+    if (out.finished && !out.error && requests_.erase(out.request_id))
+      ++counters_.num_requests_finished;
+    rest.push_back(std::move(out));
   }
-  return outputs;
+  return rest;
 }
 
 bool EngineCore::has_unfinished() const {

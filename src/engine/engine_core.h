@@ -7,6 +7,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <unordered_map>
 #include <vector>
@@ -63,7 +64,12 @@ class EngineCore {
   void abort_request(int64_t request_id);
 
   // Runs one step and returns the outputs it produced (errors and aborts first).
-  std::vector<RequestOutput> step();
+  std::vector<RequestOutput> step() { return step({}); }
+  // As step(), but hands each request's output to `sink` as soon as it is complete, while the
+  // rest of the batch is still being sampled, and returns only the others (errors and aborts).
+  // A server starts writing the first streams' tokens while the engine samples the last ones.
+  using OutputSink = std::function<void(RequestOutput&&)>;
+  std::vector<RequestOutput> step(const OutputSink& sink);
   bool has_unfinished() const;
   bool has_pending_outputs() const { return !pending_outputs_.empty(); }
 

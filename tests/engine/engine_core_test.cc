@@ -4,9 +4,13 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+#include <string>
 
 #include "engine/engine_test_util.h"
 
@@ -27,6 +31,68 @@ std::vector<int32_t> random_tokens(int n, uint64_t seed, int32_t vocab = 512) {
   std::vector<int32_t> v;
   for (int i = 0; i < n; ++i) v.push_back(3 + static_cast<int32_t>(rng() % (vocab - 3)));
   return v;
+}
+
+// One output as text, to compare outputs whole.
+std::string describe(const RequestOutput& out) {
+  std::ostringstream s;
+  s << "request " << out.request_id << (out.finished ? " finished" : "");
+  if (out.error) s << " error: " << *out.error;
+  for (const CompletionDelta& d : out.completions) {
+    s << " | " << d.index << ":";
+    for (int32_t t : d.token_ids) s << " " << t;
+    s << " '" << d.text << "'";
+    if (d.finish_reason) s << " " << finish_reason_name(*d.finish_reason);
+  }
+  return s.str();
+}
+
+TEST(EngineCore, StepWithASinkHandsOverTheSameOutputsAsTheyComplete) {
+  auto m = test::load_test_model(test::stories_model());
+  EngineConfig c = test::config_with_blocks(*m.model, 64, 16);
+  EngineCore plain(*m.model, *m.tokenizer, c), sunk(*m.model, *m.tokenizer, c);
+  for (EngineCore* core : {&plain, &sunk}) {
+    for (int64_t i = 0; i < 5; ++i)
+      core->add_request(
+          i, greedy_request(random_tokens(9 + 4 * static_cast<int>(i), 30 + i), 5 + 3 * i));
+    GenerationRequest sampled = greedy_request(random_tokens(21, 40), 9);
+    sampled.n = 3;  // one output for three sequences
+    sampled.sampling.temperature = 1.0f;
+    sampled.sampling.seed = 7;
+    core->add_request(5, sampled);
+    core->add_request(6, greedy_request(random_tokens(600, 41), 4));  // rejected: too long
+  }
+  for (int step = 0; step < 100 && (plain.has_unfinished() || sunk.has_unfinished()); ++step) {
+    SCOPED_TRACE("step " + std::to_string(step));
+    if (step == 3) {
+      plain.abort_request(4);
+      sunk.abort_request(4);
+    }
+    std::vector<std::string> expected, got, returned;
+    for (const RequestOutput& out : plain.step()) expected.push_back(describe(out));
+    std::vector<int64_t> sunk_ids;
+    for (const RequestOutput& out : sunk.step([&](RequestOutput&& out) {
+           sunk_ids.push_back(out.request_id);
+           got.push_back(describe(out));
+         })) {
+      // Only what no batch sequence produced comes back: rejections and aborts.
+      EXPECT_TRUE(out.error || (!out.completions.empty() &&
+                                out.completions[0].finish_reason == FinishReason::kAbort))
+          << describe(out);
+      returned.push_back(describe(out));
+    }
+    // Each request at most once a step, and nothing lost or changed.
+    std::set<int64_t> distinct(sunk_ids.begin(), sunk_ids.end());
+    EXPECT_EQ(distinct.size(), sunk_ids.size());
+    got.insert(got.begin(), returned.begin(), returned.end());
+    std::sort(expected.begin(), expected.end());
+    std::sort(got.begin(), got.end());
+    EXPECT_EQ(got, expected);
+  }
+  EXPECT_FALSE(sunk.has_unfinished());
+  EXPECT_EQ(sunk.stats().num_requests_finished, plain.stats().num_requests_finished);
+  EXPECT_EQ(sunk.stats().num_requests_finished, 7);
+  EXPECT_TRUE(sunk.kv_cache().all_blocks_free());
 }
 
 TEST(EngineCore, GreedyMatchesReferenceWithF32Kv) {
