@@ -135,6 +135,14 @@ EngineStats Engine::stats() const {
   return stats_;
 }
 
+void Engine::deliver(RequestOutput&& out) {
+  auto it = streams_.find(out.request_id);
+  if (it == streams_.end()) return;
+  const bool finished = out.finished;
+  it->second->push(std::move(out));
+  if (finished) streams_.erase(it);
+}
+
 void Engine::loop() {
   // The loop's thread is worker 0 of the core's pool (it calls parallel_for).
   if (!config_.cpu_affinity.empty()) ThreadPool::pin_current_thread(config_.cpu_affinity[0]);
@@ -183,11 +191,7 @@ void Engine::loop() {
         out.error = e.what();
         out.error_kind = RequestErrorKind::kInternal;
         std::lock_guard lock(mutex_);
-        auto it = streams_.find(id);
-        if (it != streams_.end()) {
-          it->second->push(std::move(out));
-          streams_.erase(it);
-        }
+        deliver(std::move(out));
       }
     }
     for (int64_t id : aborts) core_->abort_request(id);
@@ -205,13 +209,9 @@ void Engine::loop() {
     // server writes the first tokens while the rest of the batch is still being sampled.
     const EngineCore::OutputSink sink = [this](RequestOutput&& out) {
       std::lock_guard lock(mutex_);
-      auto it = streams_.find(out.request_id);
-      if (it == streams_.end()) return;
-      const bool finished = out.finished;
       // Whoever sees a request's final output must find it counted in stats().
-      if (finished) stats_ = core_->stats();
-      it->second->push(std::move(out));
-      if (finished) streams_.erase(it);
+      if (out.finished) stats_ = core_->stats();
+      deliver(std::move(out));
     };
     std::vector<RequestOutput> outputs;
     try {
@@ -234,13 +234,7 @@ void Engine::loop() {
     }
     {
       std::lock_guard lock(mutex_);
-      for (RequestOutput& out : outputs) {
-        auto it = streams_.find(out.request_id);
-        if (it == streams_.end()) continue;
-        const bool finished = out.finished;
-        it->second->push(std::move(out));
-        if (finished) streams_.erase(it);
-      }
+      for (RequestOutput& out : outputs) deliver(std::move(out));
       stats_ = core_->stats();
       if (stopping && streams_.empty() && !core_->has_unfinished()) return;
     }

@@ -91,6 +91,8 @@ class Engine {
 
  private:
   void loop();
+  // Pushes an output to its request's stream, which ends with a finished one. mutex_ held.
+  void deliver(RequestOutput&& out);
 
   const Tokenizer& tokenizer_;
   EngineConfig config_;  // as resolved by the core (max_model_len etc.)
