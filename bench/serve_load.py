@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """A small closed-loop load generator for `pareto serve` (the full harness is `pareto bench
 serve`, issue 6): C concurrent streaming /v1/completions requests until N are done, each a
-random-token prompt of --input-len tokens and --output-len tokens generated (ignore_eos).
+random-token prompt of --input-len tokens and --output-len tokens generated (ignore_eos);
+--no-stream asks for whole responses instead (what the server costs apart from streaming).
 Prints one JSON object: requests/s, output tokens/s, median TTFT, and the server's peak RSS
 when --server-pid is given. Standard library only (asyncio, raw HTTP/1.1)."""
 import argparse, asyncio, json, random, resource, statistics, sys, time
@@ -17,6 +18,12 @@ async def one_request(host, port, body, out):
     ttft = None
     tokens = 0
     status = (await reader.readline()).split()[1]
+    if not body["stream"]:
+        _, _, rest = (await reader.read()).partition(b"\r\n\r\n")
+        writer.close()
+        tokens = json.loads(rest)["usage"]["completion_tokens"] if int(status) == 200 else 0
+        out.append((int(status), time.perf_counter() - start, tokens))  # TTFT: whole response
+        return
     while True:
         line = await reader.readline()
         if not line:
@@ -50,13 +57,17 @@ async def main():
     ap.add_argument("--vocab", type=int, default=32000)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--server-pid", type=int)
+    ap.add_argument("--no-stream", action="store_true", help="whole responses, not SSE")
     a = ap.parse_args()
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
     rng = random.Random(a.seed)
     bodies = [{"model": a.model, "prompt": [rng.randrange(3, a.vocab) for _ in range(a.input_len)],
-               "max_tokens": a.output_len, "ignore_eos": True, "temperature": 0, "stream": True,
-               "stream_options": {"include_usage": True}} for _ in range(a.num_requests)]
+               "max_tokens": a.output_len, "ignore_eos": True, "temperature": 0, "stream": not a.no_stream}
+              for _ in range(a.num_requests)]
+    for b in bodies:
+        if b["stream"]:
+            b["stream_options"] = {"include_usage": True}
     results, queue = [], list(reversed(bodies))
     peak = [rss_kib(a.server_pid) if a.server_pid else 0]
 
