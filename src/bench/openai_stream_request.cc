@@ -1,5 +1,7 @@
 #include "bench/openai_stream_request.h"
 
+#include <sys/socket.h>
+
 #include <boost/asio/connect.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -7,6 +9,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cerrno>
 #include <limits>
 #include <memory>
 #include <optional>
@@ -134,22 +137,31 @@ class ChunkFactsReader {
 // One request's state; kept alive by the handlers' shared_ptr until the last one has run.
 class StreamSession : public std::enable_shared_from_this<StreamSession> {
  public:
-  StreamSession(net::io_context& ioc, const StreamTarget& target, std::string body,
-                SteadyClock::time_point bench_start, std::function<void(RequestRecord&&)> done)
-      : stream_(ioc), endpoints_(target.endpoints), done_(std::move(done)) {
+  // `retry_of`: the session whose reused connection failed; this one sends the same request on a
+  // new connection and keeps its start time.
+  StreamSession(net::io_context& ioc, const StreamTarget& target, StreamConnectionPool& pool,
+                std::string body, SteadyClock::time_point bench_start,
+                std::function<void(RequestRecord&&)> done, const StreamSession* retry_of = nullptr)
+      : ioc_(ioc),
+        target_(target),
+        pool_(pool),
+        stream_(take_connection(ioc, retry_of ? nullptr : &pool, reused_)),
+        done_(std::move(done)),
+        bench_start_(bench_start) {
     req_ = {http::verb::post, target.path, 11};
     req_.set(http::field::host, target.host_header);
     req_.set(http::field::user_agent, "pareto-bench");
     req_.set(http::field::content_type, "application/json");
     req_.set(http::field::accept, "text/event-stream");
-    // One connection per request, which the server closes after the response (see complete()).
-    req_.set(http::field::connection, "close");
+    // Without keep-alive, one connection per request, which the server closes after the response
+    // (see complete()); HTTP/1.1 keeps it open otherwise.
+    if (!pool.keep_alive()) req_.set(http::field::connection, "close");
     if (!target.api_key.empty()) req_.set(http::field::authorization, "Bearer " + target.api_key);
     req_.body() = std::move(body);
     req_.prepare_payload();
     parser_.body_limit(std::numeric_limits<std::uint64_t>::max());
     parser_.header_limit(1u << 20);
-    sent_ = SteadyClock::now();
+    sent_ = retry_of ? retry_of->sent_ : SteadyClock::now();
     rec_.start_s = std::chrono::duration<double>(sent_ - bench_start).count();
     timeout_ =
         std::chrono::milliseconds(static_cast<int64_t>(std::max(0.001, target.timeout_s) * 1000));
@@ -157,19 +169,52 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
 
   void run() {
     stream_.expires_after(timeout_);  // one deadline for the whole exchange
-    stream_.async_connect(
-        endpoints_, [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
-          if (ec) return self->fail_wire("connect", ec);
-          http::async_write(self->stream_, self->req_, [self](beast::error_code ec, size_t) {
-            if (ec) return self->fail_wire("sending the request", ec);
-            http::async_read_header(self->stream_, self->buffer_, self->parser_,
-                                    [self](beast::error_code ec, size_t) { self->on_header(ec); });
-          });
-        });
+    if (reused_) return send();
+    pool_.count_opened();
+    stream_.async_connect(target_.endpoints,
+                          [self = shared_from_this()](beast::error_code ec, const tcp::endpoint&) {
+                            if (ec) return self->fail_wire("connect", ec);
+                            self->send();
+                          });
   }
 
  private:
+  static beast::tcp_stream take_connection(net::io_context& ioc, StreamConnectionPool* pool,
+                                           bool& reused) {
+    if (pool != nullptr) {
+      if (std::optional<beast::tcp_stream> s = pool->take()) {
+        reused = true;
+        return std::move(*s);
+      }
+    }
+    reused = false;
+    return beast::tcp_stream(ioc);
+  }
+
+  void send() {
+    http::async_write(stream_, req_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) {
+        if (self->reused_) return self->retry_on_new_connection();
+        return self->fail_wire("sending the request", ec);
+      }
+      http::async_read_header(self->stream_, self->buffer_, self->parser_,
+                              [self](beast::error_code ec, size_t) { self->on_header(ec); });
+    });
+  }
+
+  // The server closed a kept-alive connection before it answered (its idle timeout crossing our
+  // request): nothing of the response came, so the request goes again on a new connection.
+  void retry_on_new_connection() {
+    close();
+    finished_ = true;
+    auto retry = std::make_shared<StreamSession>(ioc_, target_, pool_, std::move(req_.body()),
+                                                 bench_start_, std::move(done_), this);
+    retry->run();
+  }
+
   void on_header(beast::error_code ec) {
+    if (ec && reused_ && ec != beast::error::timeout && buffer_.size() == 0 && !parser_.got_some())
+      return retry_on_new_connection();
     if (ec) return fail_wire("reading the response header", ec);
     status_ = static_cast<int>(parser_.get().result_int());
     last_byte_ = SteadyClock::now();
@@ -284,8 +329,16 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
   void complete() {
     finished_ = true;
     rec_.success = rec_.error.empty();
-    const bool linger = rec_.success && parser_.is_done();
+    const bool whole = parser_.is_done();
     auto done = std::move(done_);
+    if (whole && pool_.keep_alive() && parser_.keep_alive()) {
+      // Back to the pool before `done` runs, so that the request it may start reuses it.
+      stream_.expires_never();
+      pool_.put(std::move(stream_));
+      done(std::move(rec_));
+      return;
+    }
+    const bool linger = rec_.success && whole;
     done(std::move(rec_));
     if (!linger) return close();
     // The measurement is over. Wait (briefly) for the server to close first, as "Connection: close"
@@ -303,9 +356,13 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
     stream_.socket().close(ignored);
   }
 
+  net::io_context& ioc_;
+  const StreamTarget& target_;
+  StreamConnectionPool& pool_;
+  bool reused_ = false;  // set by take_connection() while stream_ is built
   beast::tcp_stream stream_;
-  tcp::resolver::results_type endpoints_;
   std::function<void(RequestRecord&&)> done_;
+  SteadyClock::time_point bench_start_;
   http::request<http::string_body> req_;
   http::response_parser<http::buffer_body> parser_;
   beast::flat_buffer buffer_;
@@ -324,10 +381,31 @@ class StreamSession : public std::enable_shared_from_this<StreamSession> {
 
 }  // namespace
 
-void start_stream_request(net::io_context& ioc, const StreamTarget& target, std::string body,
+std::optional<beast::tcp_stream> StreamConnectionPool::take() {
+  while (!idle_.empty()) {
+    beast::tcp_stream s = std::move(idle_.back());
+    idle_.pop_back();
+    // Still open, with nothing unasked-for to read: a peek that would block. (0 = the server
+    // closed it; bytes = a stray answer that would be taken for the next request's.)
+    char byte;
+    const ssize_t n =
+        ::recv(s.socket().native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT | MSG_NOSIGNAL);
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return s;
+    beast::error_code ignored;
+    s.socket().close(ignored);
+  }
+  return std::nullopt;
+}
+
+void StreamConnectionPool::put(beast::tcp_stream&& stream) {
+  idle_.push_back(std::move(stream));
+}
+
+void start_stream_request(net::io_context& ioc, const StreamTarget& target,
+                          StreamConnectionPool& pool, std::string body,
                           SteadyClock::time_point bench_start,
                           std::function<void(RequestRecord&&)> done) {
-  std::make_shared<StreamSession>(ioc, target, std::move(body), bench_start, std::move(done))
+  std::make_shared<StreamSession>(ioc, target, pool, std::move(body), bench_start, std::move(done))
       ->run();
 }
 

@@ -38,10 +38,12 @@ namespace {
 // the one io_context thread.
 class LoadDriver {
  public:
-  LoadDriver(net::io_context& ioc, const StreamTarget& target, std::vector<std::string> bodies,
-             std::vector<double> arrivals, int64_t max_concurrency, bool progress_bar)
+  LoadDriver(net::io_context& ioc, const StreamTarget& target, StreamConnectionPool& pool,
+             std::vector<std::string> bodies, std::vector<double> arrivals, int64_t max_concurrency,
+             bool progress_bar)
       : ioc_(ioc),
         target_(target),
+        pool_(pool),
         bodies_(std::move(bodies)),
         arrivals_(std::move(arrivals)),
         max_concurrency_(max_concurrency),
@@ -92,7 +94,7 @@ class LoadDriver {
 
   void launch(size_t i) {
     ++in_flight_;
-    start_stream_request(ioc_, target_, std::move(bodies_[i]), start_,
+    start_stream_request(ioc_, target_, pool_, std::move(bodies_[i]), start_,
                          [this, i](RequestRecord&& r) {
                            --in_flight_;
                            ++num_done_;
@@ -132,6 +134,7 @@ class LoadDriver {
 
   net::io_context& ioc_;
   const StreamTarget& target_;
+  StreamConnectionPool& pool_;
   std::vector<std::string> bodies_;
   std::vector<double> arrivals_;
   int64_t max_concurrency_;
@@ -247,6 +250,8 @@ ServeBenchmarkResult run_serve_benchmark(const ServeBenchmarkConfig& config) {
   ro.temperature = config.temperature;
   ro.seed = config.seed;
   const bool tty = config.show_progress && isatty(STDERR_FILENO);
+  // One pool for the warm-up and the timed run, so that the timed run starts on warm connections.
+  StreamConnectionPool pool(config.keep_alive);
 
   if (config.num_warmup > 0) {
     std::vector<std::string> bodies;
@@ -254,7 +259,7 @@ ServeBenchmarkResult run_serve_benchmark(const ServeBenchmarkConfig& config) {
       bodies.push_back(
           openai_stream_body(ro, config.prompts[static_cast<size_t>(i) % config.prompts.size()])
               .dump());
-    LoadDriver warm(ioc, target, std::move(bodies),
+    LoadDriver warm(ioc, target, pool, std::move(bodies),
                     std::vector<double>(static_cast<size_t>(config.num_warmup), 0.0),
                     config.max_concurrency, false);
     for (const RequestRecord& r : warm.run(SteadyClock::now()))
@@ -284,8 +289,10 @@ ServeBenchmarkResult run_serve_benchmark(const ServeBenchmarkConfig& config) {
                                           : std::string("unlimited"));
   if (meter) meter->start();
   const SteadyClock::time_point start = SteadyClock::now();
-  LoadDriver driver(ioc, target, std::move(bodies), arrivals, config.max_concurrency, tty);
+  const int64_t opened_before = pool.opened();
+  LoadDriver driver(ioc, target, pool, std::move(bodies), arrivals, config.max_concurrency, tty);
   result.records = driver.run(start);
+  result.connections_opened = pool.opened() - opened_before;
   const double duration = std::chrono::duration<double>(driver.last_completion() - start).count();
   if (meter) {
     result.energy = meter->stop();
@@ -335,8 +342,10 @@ json ServeBenchmarkResult::to_json() const {
       {"seed", c.seed},
       {"temperature", c.temperature},
       {"slo", slo},
-      {"request_timeout_s", c.request_timeout_s}};
+      {"request_timeout_s", c.request_timeout_s},
+      {"keep_alive", c.keep_alive}};
   j["summary"] = bench::to_json(summary);
+  j["connections_opened"] = connections_opened;
   j["energy"] = energy_json(energy);
   json delta = json::object();
   for (const auto& [key, value] : metrics_delta(metrics_before, metrics_after))

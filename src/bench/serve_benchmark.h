@@ -32,6 +32,9 @@ struct ServeBenchmarkConfig {
   double temperature = 0.0;
   SloTargets slo;
   double request_timeout_s = 600;
+  // Reuse each connection for later requests (HTTP/1.1 keep-alive, as vLLM's `bench serve` and the
+  // OpenAI SDKs do); false: a new connection per request, which the server is asked to close.
+  bool keep_alive = true;
   bool show_progress = true;  // progress bar on stderr when a TTY
   // Run the load generator under SCHED_BATCH (base/thread_scheduling.h), so that on the
   // server's machine it does not preempt the engine at every token it reads.
@@ -54,6 +57,9 @@ struct ServeBenchmarkResult {
   //  error}, ...]}. Non-finite numbers (an infinite request rate) are written as null.
   nlohmann::json to_json() const;
   int64_t num_prompts = 0;  // of the workload (config.prompts is left empty)
+  // Connections the timed run opened: with keep-alive at most max_concurrency (the warm-up's are
+  // reused) plus one per connection the server closed; without it, one per request.
+  int64_t connections_opened = 0;
 };
 
 // GET <base_url>/v1/models: the served model ids in order. Unreachable -> pareto::Error "cannot

@@ -276,6 +276,10 @@ const RegisterBenchCommand kRegister{
       sub.add_option("--csv", o->csv_file, "Append one summary row to this CSV file");
       sub.add_flag("--no-energy", o->no_energy, "Do not measure energy");
       sub.add_flag("--no-metrics", o->no_metrics, "Do not scrape /metrics before and after");
+      sub.add_flag_callback(
+          "--no-keep-alive", [o] { o->run.keep_alive = false; },
+          "A new connection per request, closed after its response (default: connections are "
+          "kept alive and reused, as vLLM's bench serve and the OpenAI SDKs do)");
       sub.add_option_function<std::string>(
              "--client-scheduling",
              [o](const std::string& v) { o->run.batch_scheduling = v == "batch"; },

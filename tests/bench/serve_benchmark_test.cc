@@ -175,6 +175,32 @@ TEST_F(LiveServerTest, RejectedRequestsAreCountedAndFailAWarmUp) {
   EXPECT_THROW(run_serve_benchmark(c), Error);
 }
 
+// Keep-alive: the warm-up's connections carry the whole measured run (the server never closes
+// them); without it every request opens its own. The replies are the same either way.
+TEST_F(LiveServerTest, KeptAliveConnectionsCarryTheRun) {
+  ServeBenchmarkConfig c;
+  c.base_url = url_;
+  c.model = "stories";
+  c.prompts = story_prompts(8, 6);
+  c.num_warmup = 2;
+  c.max_concurrency = 2;
+  c.ignore_eos = true;
+  c.measure_energy = false;
+  c.scrape_metrics = false;
+  c.show_progress = false;
+  const ServeBenchmarkResult kept = run_serve_benchmark(c);
+  EXPECT_EQ(kept.summary.completed, 8);
+  EXPECT_EQ(kept.connections_opened, 0);
+  EXPECT_EQ(kept.to_json()["connections_opened"], 0);
+  EXPECT_EQ(kept.to_json()["config"]["keep_alive"], true);
+
+  c.keep_alive = false;
+  const ServeBenchmarkResult closed = run_serve_benchmark(c);
+  EXPECT_EQ(closed.summary.completed, 8);
+  EXPECT_EQ(closed.connections_opened, 8);
+  EXPECT_EQ(closed.summary.total_output_tokens, kept.summary.total_output_tokens);
+}
+
 TEST(ServeBenchmark, UnreachableServerThrows) {
   ServeBenchmarkConfig c;
   c.base_url = "http://127.0.0.1:1";
@@ -237,6 +263,33 @@ class ScriptedServer {
     return requests_;
   }
 
+  static void send_all(int c, const std::string& s) {
+    size_t off = 0;
+    while (off < s.size()) {
+      const ssize_t n = ::send(c, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+      if (n <= 0) return;
+      off += static_cast<size_t>(n);
+    }
+  }
+  static std::string read_request(int c) {
+    std::string in;
+    char b[4096];
+    size_t body_len = 0, header_end = std::string::npos;
+    while (true) {
+      if (header_end == std::string::npos) {
+        header_end = in.find("\r\n\r\n");
+        if (header_end != std::string::npos) {
+          const size_t cl = in.find("Content-Length: ");
+          if (cl != std::string::npos && cl < header_end) body_len = std::stoul(in.substr(cl + 16));
+        }
+      }
+      if (header_end != std::string::npos && in.size() >= header_end + 4 + body_len) return in;
+      const ssize_t n = ::recv(c, b, sizeof b, 0);
+      if (n <= 0) return in;
+      in.append(b, static_cast<size_t>(n));
+    }
+  }
+
  private:
   void serve() {
     for (size_t i = 0;; ++i) {
@@ -264,32 +317,6 @@ class ScriptedServer {
         std::this_thread::sleep_for(std::chrono::milliseconds(2));
       }
       ::close(c);
-    }
-  }
-  static void send_all(int c, const std::string& s) {
-    size_t off = 0;
-    while (off < s.size()) {
-      const ssize_t n = ::send(c, s.data() + off, s.size() - off, MSG_NOSIGNAL);
-      if (n <= 0) return;
-      off += static_cast<size_t>(n);
-    }
-  }
-  static std::string read_request(int c) {
-    std::string in;
-    char b[4096];
-    size_t body_len = 0, header_end = std::string::npos;
-    while (true) {
-      if (header_end == std::string::npos) {
-        header_end = in.find("\r\n\r\n");
-        if (header_end != std::string::npos) {
-          const size_t cl = in.find("Content-Length: ");
-          if (cl != std::string::npos && cl < header_end) body_len = std::stoul(in.substr(cl + 16));
-        }
-      }
-      if (header_end != std::string::npos && in.size() >= header_end + 4 + body_len) return in;
-      const ssize_t n = ::recv(c, b, sizeof b, 0);
-      if (n <= 0) return in;
-      in.append(b, static_cast<size_t>(n));
     }
   }
 
@@ -409,6 +436,51 @@ TEST(ServeBenchmark, OnlyTextOfTheFirstChoiceCountsAndUsageOnlyAtTheTop) {
   EXPECT_EQ(r.records[0].output_len, 2);  // "hmm" and "ok"; no usage chunk
   EXPECT_EQ(r.records[0].prompt_len, 0);
   EXPECT_EQ(r.records[0].itl_s.size(), 1u);
+}
+
+// A server that keeps each connection open after its answer but closes it, unanswered, when the
+// next request comes (an idle timeout crossing that request): the client sends that request again
+// on a new connection, and nothing fails.
+TEST(ServeBenchmark, ARequestOnAKeptConnectionThatClosesIsSentAgain) {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+  ASSERT_EQ(::listen(fd, 8), 0);
+  socklen_t len = sizeof addr;
+  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  std::atomic<int> answered{0}, dropped{0};
+  std::thread server([&] {
+    while (true) {
+      const int c = ::accept(fd, nullptr, nullptr);
+      if (c < 0) return;
+      std::string req = ScriptedServer::read_request(c);
+      if (req.rfind("GET /v1/models", 0) == 0) {
+        ScriptedServer::send_all(c, "HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"data\":[]}");
+        req = ScriptedServer::read_request(c);  // the client may keep this one alive too
+      }
+      if (!req.empty()) {
+        ScriptedServer::send_all(
+            c, kSseHead + chunk("data: {\"choices\":[{\"text\":\"a\"}]}\n\ndata: [DONE]\n\n") +
+                   "0\r\n\r\n");
+        ++answered;
+        if (!ScriptedServer::read_request(c).empty()) ++dropped;  // closed unanswered
+      }
+      ::close(c);
+    }
+  });
+  ServeBenchmarkConfig c =
+      scripted_config("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), 3);
+  const ServeBenchmarkResult r = run_serve_benchmark(c);
+  ::shutdown(fd, SHUT_RDWR);
+  ::close(fd);
+  server.join();
+  EXPECT_EQ(r.summary.completed, 3);
+  for (const RequestRecord& rec : r.records) EXPECT_TRUE(rec.success) << rec.error;
+  EXPECT_EQ(answered.load(), 3);
+  EXPECT_EQ(dropped.load(), 2);  // the second and third requests went twice
+  EXPECT_EQ(r.connections_opened, 3);
 }
 
 TEST(ServeBenchmark, EveryKindOfFailureIsARecordedError) {
