@@ -9,7 +9,8 @@
 # Measuring starts once the server logs that its KV cache is committed (until then a background
 # thread faults the arena's pages in, which `bench offline` waits for before it starts timing).
 # usage: bench/server_overhead.sh PARETO MODEL [RUNS] [INPUT_LEN] [OUTPUT_LEN] [CONCURRENCIES...]
-# SERVE_ARGS (environment): extra `pareto serve` flags, e.g. "--io-scheduling normal".
+# SERVE_ARGS (environment): extra `pareto serve` flags, e.g. "--io-scheduling normal";
+# CLIENT_ARGS: extra `pareto bench serve` flags, e.g. "--no-keep-alive".
 set -euo pipefail
 pareto="$1"; model="$2"; runs="${3:-3}"; input_len="${4:-8}"; output_len="${5:-128}"
 shift $(( $# < 5 ? $# : 5 ))
@@ -46,7 +47,7 @@ for c in "${concurrencies[@]}"; do
       "$pareto" --log-level warn bench serve --base-url "http://127.0.0.1:$port" --model m \
         --tokenizer "$model" --max-concurrency "$c" --num-prompts "$2" --input-len "$input_len" \
         --output-len "$3" --ignore-eos --seed "$1" --no-energy --result-file "$tmp/r.json" \
-        >/dev/null 2>"$tmp/client.err" || { cat "$tmp/client.err" >&2; exit 1; }
+        ${CLIENT_ARGS:-} >/dev/null 2>"$tmp/client.err" || { cat "$tmp/client.err" >&2; exit 1; }
       python3 -c "import json,sys; s=json.load(open(sys.argv[1]))['summary']; print(json.dumps({'output_tok_s': s['output_throughput'], 'requests_per_s': s['request_throughput']}))" "$tmp/r.json"
     fi
   }
