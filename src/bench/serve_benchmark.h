@@ -52,9 +52,10 @@ struct ServeBenchmarkResult {
   // The config the run used, without its prompts and API key (for to_json).
   ServeBenchmarkConfig config;
   // {"config": {..., "num_prompts"}, "summary": to_json(summary), "energy": {available, source,
-  //  unavailable_reason, joules, domains}, "metrics_delta": {key: after - before for keys in
-  //  both}, "records": [{prompt_len, output_len, cached_tokens, start_s, ttft_s, e2e_s, success,
-  //  error}, ...]}. Non-finite numbers (an infinite request rate) are written as null.
+  //  unavailable_reason, joules, domains}, "connections_opened", "metrics_delta": {key: after -
+  //  before for keys in both}, "records": [{prompt_len, output_len, cached_tokens, start_s,
+  //  ttft_s, e2e_s, success, error}, ...]}. Non-finite numbers (an infinite request rate) are
+  //  written as null.
   nlohmann::json to_json() const;
   int64_t num_prompts = 0;  // of the workload (config.prompts is left empty)
   // Connections the timed run opened: with keep-alive at most max_concurrency (the warm-up's are
