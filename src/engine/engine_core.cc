@@ -329,6 +329,12 @@ std::vector<RequestOutput> EngineCore::step(const OutputSink& sink) {
     return outputs[it->second];
   };
 
+  // A request whose final output leaves this step is no longer the core's.
+  auto count_if_finished = [&](const RequestOutput& out) {
+    if (out.finished && !out.error && requests_.erase(out.request_id))
+      ++counters_.num_requests_finished;
+  };
+
   // With a sink, a request's output leaves after its last sequence in this batch.
   std::unordered_map<int64_t, size_t> last_index;  // request id -> index in result.seq_ids
   std::vector<bool> emitted;
@@ -362,22 +368,22 @@ std::vector<RequestOutput> EngineCore::step(const OutputSink& sink) {
     if (sink && last_index.at(request_id) == i) {
       const size_t idx = out_idx.at(request_id);
       RequestOutput& done = outputs[idx];
-      if (done.finished && !done.error && requests_.erase(request_id))
-        ++counters_.num_requests_finished;
+      count_if_finished(done);
       emitted.resize(outputs.size());
       emitted[idx] = true;
       sink(std::move(done));
     }
   }
+  if (!sink) {
+    for (const RequestOutput& out : outputs) count_if_finished(out);
+    return outputs;
+  }
   emitted.resize(outputs.size());
   std::vector<RequestOutput> rest;
-  rest.reserve(outputs.size());
   for (size_t i = 0; i < outputs.size(); ++i) {
     if (emitted[i]) continue;
-    RequestOutput& out = outputs[i];
-    if (out.finished && !out.error && requests_.erase(out.request_id))
-      ++counters_.num_requests_finished;
-    rest.push_back(std::move(out));
+    count_if_finished(outputs[i]);
+    rest.push_back(std::move(outputs[i]));
   }
   return rest;
 }
