@@ -56,6 +56,17 @@ class LiveServerTest : public ::testing::Test {
     engine_.reset();
   }
 
+  // n story prompts of output_len tokens for this server, without energy or a progress bar.
+  ServeBenchmarkConfig config(int n, int64_t output_len) const {
+    ServeBenchmarkConfig c;
+    c.base_url = url_;
+    c.model = "stories";
+    c.prompts = story_prompts(n, output_len);
+    c.measure_energy = false;
+    c.show_progress = false;
+    return c;
+  }
+
   test::LoadedTestModel model_ = test::load_test_model(test::stories_model());
   std::unique_ptr<Engine> engine_;
   std::unique_ptr<server::ApiServer> server_;
@@ -63,15 +74,10 @@ class LiveServerTest : public ::testing::Test {
 };
 
 TEST_F(LiveServerTest, CountsMatchTheServersMetrics) {
-  ServeBenchmarkConfig c;
-  c.base_url = url_;
-  c.model = "stories";
-  c.prompts = story_prompts(16, 12);
+  ServeBenchmarkConfig c = config(16, 12);
   c.num_warmup = 2;  // before the first /metrics scrape: not in the deltas
   c.max_concurrency = 4;
   c.ignore_eos = true;
-  c.measure_energy = false;
-  c.show_progress = false;
   c.slo.ttft_ms = 1e7;
   const ServeBenchmarkResult r = run_serve_benchmark(c);
 
@@ -109,17 +115,12 @@ TEST_F(LiveServerTest, CountsMatchTheServersMetrics) {
 // is sent before its arrival time, and no more than max_concurrency are ever open (a request's
 // [send, end of stream] lies inside the time its slot was held).
 TEST_F(LiveServerTest, RequestsWaitForTheirArrivalAndAFreeSlot) {
-  ServeBenchmarkConfig c;
-  c.base_url = url_;
-  c.model = "stories";
-  c.prompts = story_prompts(12, 6);
+  ServeBenchmarkConfig c = config(12, 6);
   c.request_rate = 400;
   c.burstiness = 0.5;
   c.seed = 11;
   c.max_concurrency = 2;
   c.ignore_eos = true;
-  c.measure_energy = false;
-  c.show_progress = false;
   const ServeBenchmarkResult r = run_serve_benchmark(c);
   ASSERT_EQ(r.summary.completed, 12);
   const std::vector<double> arrivals = arrival_times(12, 400, 0.5, 11);
@@ -138,15 +139,11 @@ TEST_F(LiveServerTest, RequestsWaitForTheirArrivalAndAFreeSlot) {
 
 TEST_F(LiveServerTest, ChatEndpointAndModelList) {
   EXPECT_EQ(list_models(url_, ""), std::vector<std::string>{"stories"});
-  ServeBenchmarkConfig c;
+  ServeBenchmarkConfig c = config(3, 5);
   c.base_url = url_ + "/";  // a trailing slash is harmless
-  c.model = "stories";
   c.endpoint = "chat";
-  c.prompts = story_prompts(3, 5);
   c.ignore_eos = true;
-  c.measure_energy = false;
   c.scrape_metrics = false;
-  c.show_progress = false;
   const ServeBenchmarkResult r = run_serve_benchmark(c);
   EXPECT_EQ(r.summary.completed, 3);
   for (const RequestRecord& rec : r.records) {
@@ -157,13 +154,8 @@ TEST_F(LiveServerTest, ChatEndpointAndModelList) {
 }
 
 TEST_F(LiveServerTest, RejectedRequestsAreCountedAndFailAWarmUp) {
-  ServeBenchmarkConfig c;
-  c.base_url = url_;
-  c.model = "stories";
-  c.prompts = story_prompts(2, 4);
+  ServeBenchmarkConfig c = config(2, 4);
   c.prompts[1].output_len = -3;  // the server answers 400
-  c.measure_energy = false;
-  c.show_progress = false;
   const ServeBenchmarkResult r = run_serve_benchmark(c);
   EXPECT_EQ(r.summary.completed, 1);
   EXPECT_EQ(r.summary.failed, 1);
@@ -178,16 +170,11 @@ TEST_F(LiveServerTest, RejectedRequestsAreCountedAndFailAWarmUp) {
 // Keep-alive: the warm-up's connections carry the whole measured run (the server never closes
 // them); without it every request opens its own. The replies are the same either way.
 TEST_F(LiveServerTest, KeptAliveConnectionsCarryTheRun) {
-  ServeBenchmarkConfig c;
-  c.base_url = url_;
-  c.model = "stories";
-  c.prompts = story_prompts(8, 6);
+  ServeBenchmarkConfig c = config(8, 6);
   c.num_warmup = 2;
   c.max_concurrency = 2;
   c.ignore_eos = true;
-  c.measure_energy = false;
   c.scrape_metrics = false;
-  c.show_progress = false;
   const ServeBenchmarkResult kept = run_serve_benchmark(c);
   EXPECT_EQ(kept.summary.completed, 8);
   EXPECT_EQ(kept.connections_opened, 0);
