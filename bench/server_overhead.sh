@@ -11,6 +11,10 @@
 # usage: bench/server_overhead.sh PARETO MODEL [RUNS] [INPUT_LEN] [OUTPUT_LEN] [CONCURRENCIES...]
 # SERVE_ARGS (environment): extra `pareto serve` flags, e.g. "--io-scheduling normal";
 # CLIENT_ARGS: extra `pareto bench serve` flags, e.g. "--no-keep-alive".
+# IO_CPUS (a CPU list, e.g. "1"): the server runs with --io-cpus IO_CPUS and the load generator
+# on those CPUs too, while the engine's threads, and `bench offline`, get the other CPUs (one
+# thread per CPU): the server's overhead on the engine, with the HTTP path and the client on
+# cores of their own, as vLLM's CPU backend is deployed (a core reserved for the frontend).
 set -euo pipefail
 pareto="$1"; model="$2"; runs="${3:-3}"; input_len="${4:-8}"; output_len="${5:-128}"
 shift $(( $# < 5 ? $# : 5 ))
@@ -18,6 +22,24 @@ concurrencies=("$@"); [ ${#concurrencies[@]} -gt 0 ] || concurrencies=(1 8 32 64
 here="$(cd "$(dirname "$0")" && pwd)"
 vocab=$("$pareto" inspect "$model" 2>/dev/null | sed -n 's/.*tokenizer.ggml.tokens .*\[\([0-9]*\) x str\].*/\1/p' | head -1)
 vocab=${vocab:-32000}
+serve_pin=(); client_pin=(); offline_pin=(); offline_threads=()
+if [ -n "${IO_CPUS:-}" ]; then
+  read -r engine_cpus engine_threads <<<"$(python3 - "$IO_CPUS" <<'PY'
+import os, sys
+io = set()
+for part in sys.argv[1].split(","):
+    a, _, b = part.partition("-")
+    io.update(range(int(a), int(b or a) + 1))
+engine = sorted(set(os.sched_getaffinity(0)) - io)
+if not engine:
+    sys.exit("IO_CPUS leaves no CPU for the engine")
+print(",".join(map(str, engine)), len(engine))
+PY
+)"
+  serve_pin=(--io-cpus "$IO_CPUS" -t "$engine_threads"); client_pin=(taskset -c "$IO_CPUS")
+  offline_pin=(taskset -c "$engine_cpus"); offline_threads=(-t "$engine_threads")
+  echo "engine and bench offline: CPU(s) $engine_cpus, $engine_threads thread(s); HTTP path and load generator: CPU(s) $IO_CPUS" >&2
+fi
 tmp=$(mktemp -d); trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$tmp"' EXIT
 echo "| concurrency | server req/s | server output tok/s | offline output tok/s | server / offline | median paired ratio | 90% CI of that median | single pairs |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- |"
@@ -27,7 +49,7 @@ for c in "${concurrencies[@]}"; do
   n=$(( c < 8 ? 8 : c < 16 ? 32 : 2 * c ))
   port=$(( 18700 + c ))
   "$pareto" serve -m "$model" --port "$port" --served-model-name m \
-    --max-num-seqs "$c" ${SERVE_ARGS:-} >"$tmp/server.log" 2>&1 &
+    --max-num-seqs "$c" "${serve_pin[@]}" ${SERVE_ARGS:-} >"$tmp/server.log" 2>&1 &
   pid=$!
   for _ in $(seq 1 600); do
     python3 -c "import socket,sys; socket.create_connection(('127.0.0.1', $port), 0.2)" 2>/dev/null && break
@@ -41,10 +63,10 @@ for c in "${concurrencies[@]}"; do
   done
   client() {  # SEED NUM OUTPUT_LEN: one JSON line with output_tok_s and requests_per_s
     if [ "${CLIENT:-pareto}" = python ]; then
-      python3 "$here/serve_load.py" --port "$port" --model m --concurrency "$c" --num-requests "$2" \
+      "${client_pin[@]}" python3 "$here/serve_load.py" --port "$port" --model m --concurrency "$c" --num-requests "$2" \
         --input-len "$input_len" --output-len "$3" --vocab "$vocab" --seed "$1"
     else
-      "$pareto" --log-level warn bench serve --base-url "http://127.0.0.1:$port" --model m \
+      "${client_pin[@]}" "$pareto" --log-level warn bench serve --base-url "http://127.0.0.1:$port" --model m \
         --tokenizer "$model" --max-concurrency "$c" --num-prompts "$2" --input-len "$input_len" \
         --output-len "$3" --ignore-eos --seed "$1" --no-energy --result-file "$tmp/r.json" \
         ${CLIENT_ARGS:-} >/dev/null 2>"$tmp/client.err" || { cat "$tmp/client.err" >&2; exit 1; }
@@ -55,8 +77,8 @@ for c in "${concurrencies[@]}"; do
   # Alternate server and offline runs (the idle server sleeps) so drift hits both alike.
   : >"$tmp/server.jsonl"; : >"$tmp/offline.jsonl"
   offline() {
-    "$pareto" --log-level warn bench offline -m "$model" --num-prompts "$n" --input-len "$input_len" \
-      --output-len "$output_len" --max-num-seqs "$c" --json 2>/dev/null >>"$tmp/offline.jsonl"
+    "${offline_pin[@]}" "$pareto" --log-level warn bench offline -m "$model" "${offline_threads[@]}" \
+      --num-prompts "$n" --input-len "$input_len" --output-len "$output_len" --max-num-seqs "$c" --json 2>/dev/null >>"$tmp/offline.jsonl"
   }
   # Odd runs put the server first, even runs offline first, so neither always follows the
   # other (an offline run ends by freeing its KV arena, which the kernel then reclaims).

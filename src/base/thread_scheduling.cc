@@ -2,6 +2,11 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <spdlog/spdlog.h>
+
+#include <cstring>
+
+#include "base/cpu_list.h"
 
 namespace pareto {
 namespace {
@@ -36,6 +41,33 @@ bool current_thread_is_batch_scheduled() {
 #else
   return false;
 #endif
+}
+
+bool set_current_thread_cpus(const std::vector<int>& cpus) {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  for (int cpu : cpus) {
+    if (cpu < 0 || cpu >= CPU_SETSIZE) {
+      spdlog::warn("cannot run a thread on CPU {}: no such CPU number", cpu);
+      return false;
+    }
+    CPU_SET(cpu, &set);
+  }
+  const int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+  if (rc != 0)
+    spdlog::warn("could not keep a thread on CPU(s) {}: {}", format_cpu_list(cpus),
+                 std::strerror(rc));
+  return rc == 0;
+}
+
+std::vector<int> current_thread_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<int> cpus;
+  if (pthread_getaffinity_np(pthread_self(), sizeof(set), &set) != 0) return cpus;
+  for (int c = 0; c < CPU_SETSIZE; ++c)
+    if (CPU_ISSET(c, &set)) cpus.push_back(c);
+  return cpus;
 }
 
 BatchSchedulingScope::BatchSchedulingScope() {

@@ -8,7 +8,12 @@
 // SCHED_BATCH keeps such a thread's fair share of the CPU but drops its wake-up preemption: it
 // runs when a core goes idle or at the next scheduler tick (at most a few ms later), doing all
 // the work queued since. No privilege is needed to enter or leave it.
+//
+// And the CPUs a thread may run on: a server on a machine with cores to spare keeps its HTTP
+// threads off the engine's cores (pareto serve --io-cpus).
 #pragma once
+
+#include <vector>
 
 namespace pareto {
 
@@ -18,6 +23,13 @@ bool set_current_thread_batch_scheduling();
 
 // True when the calling thread runs under SCHED_BATCH.
 bool current_thread_is_batch_scheduled();
+
+// Restricts the calling thread to these CPUs (threads it creates later inherit them). Returns
+// false, with a warning, when the OS refuses (a CPU outside the process's cpuset, say).
+bool set_current_thread_cpus(const std::vector<int>& cpus);
+
+// The CPUs the calling thread may run on, ascending.
+std::vector<int> current_thread_cpus();
 
 // SCHED_BATCH for the calling thread while it lives, then back to the policy it had.
 class BatchSchedulingScope {

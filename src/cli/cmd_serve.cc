@@ -5,6 +5,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <fstream>
@@ -13,6 +14,7 @@
 #include <sstream>
 #include <string>
 
+#include "base/cpu_list.h"
 #include "base/error.h"
 #include "base/thread_pool.h"
 #include "cli/command.h"
@@ -45,6 +47,7 @@ struct ServeOptions {
   int replicas = 1;
   std::string routing = "least-loaded";
   std::string io_scheduling = "batch";
+  std::string io_cpus;  // "" = the HTTP path shares the engine's CPUs
   EngineOptions engine;
 };
 
@@ -78,6 +81,32 @@ void prefault_weights(const GgufFile& gguf) {
   }
 }
 
+// --io-cpus: the HTTP I/O thread and the API worker get these CPUs, the engine's threads the
+// others this process may use (pinned one to a CPU; --threads defaults to as many as there are
+// CPUs for them, at most the physical cores). Returns the engine's CPUs.
+std::vector<int> split_cpus(const std::vector<int>& io_cpus, EngineConfig& config) {
+  const std::vector<int> allowed = ThreadPool::allowed_cpus();
+  for (int cpu : io_cpus)
+    if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end())
+      fail("--io-cpus: CPU {} is not one this process may run on ({})", cpu,
+           format_cpu_list(allowed));
+  std::vector<int> engine_cpus;
+  for (int cpu : allowed)
+    if (std::find(io_cpus.begin(), io_cpus.end(), cpu) == io_cpus.end()) engine_cpus.push_back(cpu);
+  if (engine_cpus.empty())
+    fail("--io-cpus {} leaves no CPU for the engine (this process may run on {})",
+         format_cpu_list(io_cpus), format_cpu_list(allowed));
+  const int num_engine_cpus = static_cast<int>(engine_cpus.size());
+  if (config.num_threads <= 0)
+    config.num_threads = std::min(num_engine_cpus, ThreadPool::default_num_threads());
+  if (config.num_threads > num_engine_cpus)
+    spdlog::warn("--threads {} is more than the engine's {} CPU(s): threads will share them",
+                 config.num_threads, num_engine_cpus);
+  spdlog::info("engine: {} thread(s) on CPU(s) {}; HTTP I/O and API worker on CPU(s) {}",
+               config.num_threads, format_cpu_list(engine_cpus), format_cpu_list(io_cpus));
+  return engine_cpus;
+}
+
 // R engines over one set of weights: each replica has its own Model over the first one's file
 // bytes (a Model only owns its scratch buffers; GgufFile copies share the weights), and gets 1/R of
 // the threads (pinned to its own CPUs), of the KV cache and of the swap space.
@@ -87,12 +116,17 @@ struct Replicas {
   std::unique_ptr<EngineGroup> group;
 };
 
-Replicas build_replicas(const ServeOptions& o, const EngineConfig& config, LoadedModel& lm) {
+// `cpus`: the CPUs the engines' threads may use, split among the replicas; with one replica its
+// threads are pinned to them only when `pin` is set (--io-cpus).
+Replicas build_replicas(const ServeOptions& o, const EngineConfig& config, LoadedModel& lm,
+                        const std::vector<int>& cpus, bool pin) {
   const int num = o.replicas;
   if (num < 1 || num > 256) fail("--replicas must be in 1..256, got {}", num);
   Replicas out;
   if (num == 1) {
-    out.engines.push_back(std::make_unique<Engine>(*lm.model, *lm.tokenizer, config));
+    EngineConfig one = config;
+    if (pin) one.cpu_affinity = cpus;
+    out.engines.push_back(std::make_unique<Engine>(*lm.model, *lm.tokenizer, one));
     out.group = std::make_unique<EngineGroup>(*out.engines[0]);
     return out;
   }
@@ -104,7 +138,6 @@ Replicas build_replicas(const ServeOptions& o, const EngineConfig& config, Loade
   EngineConfig all = config;
   all.max_num_seqs = config.max_num_seqs * num;
   const int64_t kv_total = resolve_kv_cache_bytes(*lm.model, all);
-  const std::vector<int> cpus = ThreadPool::allowed_cpus();
   int next_cpu = 0;
   for (int r = 0; r < num; ++r) {
     EngineConfig rc = config;
@@ -169,7 +202,12 @@ int run_serve(const ServeOptions& o) {
   api.metrics_prefix = o.metrics_prefix;
   api.max_queue = o.max_queue;
 
-  const EngineConfig config = o.engine.to_config();
+  EngineConfig config = o.engine.to_config();
+  std::vector<int> engine_cpus = ThreadPool::allowed_cpus();
+  if (!o.io_cpus.empty()) {
+    api.http.cpus = parse_cpu_list(o.io_cpus);
+    engine_cpus = split_cpus(api.http.cpus, config);
+  }
   LoadedModel lm = load_model(o.model_path, o.mmap);
   if (o.mmap) prefault_weights(lm.model->gguf());
   api.served_model_name = !o.served_model_name.empty() ? o.served_model_name : o.model_path;
@@ -185,7 +223,7 @@ int run_serve(const ServeOptions& o) {
     }
   }
 
-  Replicas replicas = build_replicas(o, config, lm);
+  Replicas replicas = build_replicas(o, config, lm, engine_cpus, !o.io_cpus.empty());
   server::ApiServer server(*replicas.group, api);
   server.start();
   spdlog::info("serving {} on http://{}:{} (OpenAI API under /v1; Ctrl-C to stop)",
@@ -251,6 +289,9 @@ const RegisterCommand kServe(
                      "engine thread mid-step) or normal")
           ->capture_default_str()
           ->check(CLI::IsMember({"batch", "normal"}));
+      sub.add_option("--io-cpus", o->io_cpus,
+                     "CPUs (e.g. 3 or 6-7) reserved for the HTTP I/O thread and the API worker; "
+                     "the engine's threads are pinned to the other CPUs");
       add_engine_options(sub, o->engine);
       return [o] { return run_serve(*o); };
     });

@@ -133,6 +133,8 @@ void ApiServer::start() {
   worker_thread_ = std::thread([this] {
     if (options_.http.batch_scheduling && !set_current_thread_batch_scheduling())
       spdlog::debug("api: the worker thread keeps its scheduling policy (SCHED_BATCH refused)");
+    // The worker is part of the HTTP path: it runs where the I/O threads do.
+    if (!options_.http.cpus.empty()) set_current_thread_cpus(options_.http.cpus);
     worker_->run();
   });
   http_->start();

@@ -128,6 +128,7 @@ void HttpServer::Impl::start() {
     threads.emplace_back([this] {
       if (state->options.batch_scheduling && !set_current_thread_batch_scheduling())
         spdlog::debug("http: the I/O thread keeps its scheduling policy (SCHED_BATCH refused)");
+      if (!state->options.cpus.empty()) set_current_thread_cpus(state->options.cpus);
       for (;;) {
         try {
           ioc.run();

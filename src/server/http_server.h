@@ -93,6 +93,9 @@ struct HttpServerOptions {
   // then waits for an idle core or the next scheduler tick instead of preempting an engine
   // thread in the middle of a step.
   bool batch_scheduling = true;
+  // CPUs the I/O threads run on (empty: wherever the OS puts them). With cores to spare, keeping
+  // them off the engine's cores takes the HTTP path's CPU out of the steps (serve --io-cpus).
+  std::vector<int> cpus{};
   size_t max_connections = 10000;  // beyond this, new connections are accepted and closed at once
 };
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <thread>
+#include <vector>
 
 namespace pareto {
 namespace {
@@ -37,6 +38,22 @@ TEST(ThreadScheduling, ScopeRestoresThePolicy) {
     }
     EXPECT_FALSE(current_thread_is_batch_scheduled());
   }).join();
+}
+
+TEST(ThreadScheduling, CpusAreSetPerThreadAndInherited) {
+  const std::vector<int> allowed = current_thread_cpus();
+  ASSERT_FALSE(allowed.empty());
+  const std::vector<int> last{allowed.back()};
+  std::thread([&] {
+    ASSERT_TRUE(set_current_thread_cpus(last));
+    EXPECT_EQ(current_thread_cpus(), last);
+    std::vector<int> child;
+    std::thread([&] { child = current_thread_cpus(); }).join();
+    EXPECT_EQ(child, last);
+    EXPECT_FALSE(set_current_thread_cpus({-1}));
+    EXPECT_EQ(current_thread_cpus(), last);  // a refused call changes nothing
+  }).join();
+  EXPECT_EQ(current_thread_cpus(), allowed);  // other threads keep theirs
 }
 
 }  // namespace

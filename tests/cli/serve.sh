@@ -93,4 +93,43 @@ if "$pareto" serve -m "$model" --io-scheduling fifo >"$tmp/bad.log" 2>&1; then
   echo "--io-scheduling fifo was accepted"; exit 1
 fi
 grep -q "io-scheduling" "$tmp/bad.log" || { echo "no error naming --io-scheduling"; cat "$tmp/bad.log"; exit 1; }
+
+# --io-cpus: the HTTP I/O thread and the API worker (the SCHED_BATCH threads) on the CPUs given,
+# the engine's threads pinned to the others. Bad lists fail before the model is loaded.
+read -r first last num_cpus allowed <<<"$(python3 -c "
+import os; c = sorted(os.sched_getaffinity(0)); print(c[0], c[-1], len(c), ','.join(map(str, c)))")"
+expect_refused() {  # LIST MESSAGE
+  if "$pareto" serve -m "$model" --port 0 --io-cpus "$1" >"$tmp/bad.log" 2>&1; then
+    echo "--io-cpus $1 was accepted"; exit 1
+  fi
+  grep -q "$2" "$tmp/bad.log" || { echo "--io-cpus $1: expected '$2'"; cat "$tmp/bad.log"; exit 1; }
+}
+expect_refused 1023 "CPU 1023 is not one this process may run on"
+expect_refused "$allowed" "leaves no CPU for the engine"
+expect_refused 1-0 "runs backwards"
+if [ "$num_cpus" -ge 2 ]; then
+  "$pareto" serve -m "$model" --port 0 --kv-cache-memory 16MiB --io-cpus "$last" \
+    >"$tmp/server3.log" 2>&1 &
+  server_pid=$!
+  server_port "$tmp/server3.log" "$server_pid" >/dev/null
+  grep -q "HTTP I/O and API worker on CPU(s) $last\$" "$tmp/server3.log" \
+    || { echo "no log line for --io-cpus"; cat "$tmp/server3.log"; exit 1; }
+  # One line per (policy, CPU list) with its thread count, e.g. " 2 3 1" and " 1 0 0".
+  placement() { for t in /proc/"$1"/task/*; do
+      echo "$(sed 's/.*) //' "$t/stat" | awk '{print $39}') $(sed -n 's/^Cpus_allowed_list:\s*//p' "$t/status")"
+    done | sort | uniq -c | tr -s ' '; }
+  for _ in $(seq 1 50); do pl=$(placement "$server_pid"); echo "$pl" | grep -qx " 2 3 $last" && break; sleep 0.1; done
+  echo "$pl" | grep -qx " 2 3 $last" || { echo "expected the 2 HTTP threads on CPU $last, got: $pl"; exit 1; }
+  echo "$pl" | grep -qx " [1-9] 0 $first" || { echo "expected the engine's loop on CPU $first, got: $pl"; exit 1; }
+  # The HTTP path works from there.
+  port3=$(server_port "$tmp/server3.log" "$server_pid")
+  python3 - "$port3" "$model" <<'PY' || { echo "no completion with --io-cpus"; exit 1; }
+import json, sys, urllib.request
+body = json.dumps({"model": sys.argv[2], "prompt": "Once", "max_tokens": 4}).encode()
+req = urllib.request.Request(f"http://127.0.0.1:{sys.argv[1]}/v1/completions", data=body,
+                             headers={"Content-Type": "application/json"})
+assert json.load(urllib.request.urlopen(req, timeout=60))["choices"][0]["finish_reason"] in ("length", "stop")
+PY
+  kill -INT "$server_pid"; wait "$server_pid"; server_pid=""
+fi
 echo "serve: ok"

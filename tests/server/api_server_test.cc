@@ -5,9 +5,15 @@
 
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
-#include <thread>
+#include <sched.h>
 
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "base/thread_scheduling.h"
 #include "engine/engine_test_util.h"
 #include "server/http_test_client.h"
 
@@ -228,6 +234,46 @@ TEST_F(ApiServerTest, ApiKeyIsRequiredOnV1Only) {
   EXPECT_FALSE(api_key_matches("abcd", "abc"));
   EXPECT_FALSE(api_key_matches("ab", "abc"));
   EXPECT_FALSE(api_key_matches("", ""));
+}
+
+// Threads of this process allowed exactly these CPUs.
+int count_threads_on(const std::vector<int>& cpus) {
+  int n = 0;
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    if (sched_getaffinity(std::stoi(task.path().filename().string()), sizeof(set), &set) != 0)
+      continue;
+    std::vector<int> on;
+    for (int c = 0; c < CPU_SETSIZE; ++c)
+      if (CPU_ISSET(c, &set)) on.push_back(c);
+    n += on == cpus;
+  }
+  return n;
+}
+
+TEST_F(ApiServerTest, HttpThreadsAndWorkerRunOnTheIoCpus) {
+  const std::vector<int> allowed = current_thread_cpus();
+  if (allowed.size() < 2) GTEST_SKIP() << "needs two CPUs";
+  const std::vector<int> io{allowed.back()};
+  ASSERT_EQ(count_threads_on(io), 0);
+  EngineConfig c = test::config_with_blocks(*model_.model, 256, 16);
+  c.cpu_affinity = {allowed.front()};
+  ApiServerOptions o;
+  o.http.cpus = io;
+  start(c, o);
+  // The I/O thread and the worker, each pinning itself as it starts; no engine thread.
+  for (int i = 0; i < 500 && count_threads_on(io) < 2; ++i)
+    std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  EXPECT_EQ(count_threads_on(io), 2);
+  const HttpResult r = post("/v1/completions", {{"model", "stories"},
+                                                {"prompt", "Once upon a time"},
+                                                {"max_tokens", 8},
+                                                {"temperature", 0},
+                                                {"stream", true}});
+  ASSERT_EQ(r.status, 200) << r.body;
+  EXPECT_NE(r.body.find("data: [DONE]"), std::string::npos);
+  EXPECT_EQ(count_threads_on(io), 2);
 }
 
 TEST_F(ApiServerTest, FullQueueGets429WithRetryAfter) {

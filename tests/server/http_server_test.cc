@@ -17,7 +17,9 @@
 #include <thread>
 #include <vector>
 
+#include "base/cpu_list.h"
 #include "base/error.h"
+#include "base/thread_scheduling.h"
 #include "server/http_test_client.h"
 
 namespace pareto::server {
@@ -79,8 +81,8 @@ class ResponderQueue {
 
 class HttpServerTest : public ::testing::Test {
  protected:
-  // Paths: /echo answers at once with what was received; /throw throws; anything else is
-  // queued for the test to answer.
+  // Paths: /echo answers at once with what was received; /cpus with the CPUs the I/O thread may
+  // run on; /throw throws; anything else is queued for the test to answer.
   void start(HttpServerOptions options = {}) {
     options.host = "127.0.0.1";
     options.port = 0;
@@ -94,6 +96,11 @@ class HttpServerTest : public ::testing::Test {
             response.headers.push_back({"X-Target", req.target});
             response.headers.push_back({"X-Test-Header", std::string(req.header("X-TEST"))});
             response.body = req.body;
+            r->respond(std::move(response));
+          } else if (req.path == "/cpus") {
+            HttpResponse response;
+            response.content_type = "text/plain";
+            response.body = format_cpu_list(current_thread_cpus());
             r->respond(std::move(response));
           } else if (req.path == "/throw") {
             throw std::runtime_error("boom");
@@ -697,6 +704,21 @@ TEST_F(HttpServerTest, DestroyWithoutStartOrStop) {
   ASSERT_TRUE(c.send(get("/pending")));
   ASSERT_TRUE(pending_.pop());
   server_.reset();  // with a request in flight and no stop() call
+}
+
+TEST_F(HttpServerTest, IoThreadsRunOnTheirCpus) {
+  const std::vector<int> allowed = current_thread_cpus();
+  ASSERT_FALSE(allowed.empty());
+  start({.cpus = {allowed.back()}});
+  Client c(port());
+  ASSERT_TRUE(c.send(get("/cpus")));
+  EXPECT_EQ(c.read_response().body, std::to_string(allowed.back()));
+
+  server_.reset();
+  start();  // no CPUs given: the I/O thread may run wherever the process may
+  Client d(port());
+  ASSERT_TRUE(d.send(get("/cpus")));
+  EXPECT_EQ(d.read_response().body, format_cpu_list(allowed));
 }
 
 TEST_F(HttpServerTest, BindFailureNamesTheAddress) {
