@@ -1,13 +1,11 @@
 #include "base/thread_pool.h"
 
-#include <pthread.h>
 #include <sched.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdlib>
-#include <cstring>
 #include <fstream>
 #include <set>
 #include <string>
@@ -18,6 +16,7 @@
 #endif
 
 #include "base/error.h"
+#include "base/thread_scheduling.h"
 
 namespace pareto {
 namespace {
@@ -93,13 +92,7 @@ std::vector<int> ThreadPool::allowed_cpus() {
 }
 
 bool ThreadPool::pin_current_thread(int cpu) {
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (cpu < 0 || cpu >= CPU_SETSIZE) return false;
-  CPU_SET(cpu, &set);
-  const int rc = pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-  if (rc != 0) spdlog::warn("could not pin a thread to CPU {}: {}", cpu, std::strerror(rc));
-  return rc == 0;
+  return set_current_thread_cpus({cpu});
 }
 
 ThreadPool::~ThreadPool() {

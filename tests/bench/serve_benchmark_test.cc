@@ -228,15 +228,7 @@ class ScriptedServer {
  public:
   explicit ScriptedServer(std::vector<std::vector<std::string>> scripts)
       : scripts_(std::move(scripts)) {
-    fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in addr{};
-    addr.sin_family = AF_INET;
-    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    EXPECT_EQ(::bind(fd_, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-    EXPECT_EQ(::listen(fd_, 64), 0);
-    socklen_t len = sizeof addr;
-    ::getsockname(fd_, reinterpret_cast<sockaddr*>(&addr), &len);
-    port_ = ntohs(addr.sin_port);
+    fd_ = listen_on_loopback(&port_);
     thread_ = std::thread([this] { serve(); });
   }
   ~ScriptedServer() {
@@ -250,6 +242,19 @@ class ScriptedServer {
     return requests_;
   }
 
+  // A listening socket on a free loopback port (the port into *port).
+  static int listen_on_loopback(uint16_t* port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in addr{};
+    addr.sin_family = AF_INET;
+    addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    EXPECT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
+    EXPECT_EQ(::listen(fd, 64), 0);
+    socklen_t len = sizeof addr;
+    ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+    *port = ntohs(addr.sin_port);
+    return fd;
+  }
   static void send_all(int c, const std::string& s) {
     size_t off = 0;
     while (off < s.size()) {
@@ -429,14 +434,9 @@ TEST(ServeBenchmark, OnlyTextOfTheFirstChoiceCountsAndUsageOnlyAtTheTop) {
 // next request comes (an idle timeout crossing that request): the client sends that request again
 // on a new connection, and nothing fails.
 TEST(ServeBenchmark, ARequestOnAKeptConnectionThatClosesIsSentAgain) {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  ASSERT_EQ(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr), 0);
-  ASSERT_EQ(::listen(fd, 8), 0);
-  socklen_t len = sizeof addr;
-  ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  uint16_t port = 0;
+  const int fd = ScriptedServer::listen_on_loopback(&port);
+  ASSERT_FALSE(::testing::Test::HasFailure()) << "no listening socket";
   std::atomic<int> answered{0}, dropped{0};
   std::thread server([&] {
     while (true) {
@@ -457,8 +457,7 @@ TEST(ServeBenchmark, ARequestOnAKeptConnectionThatClosesIsSentAgain) {
       ::close(c);
     }
   });
-  ServeBenchmarkConfig c =
-      scripted_config("http://127.0.0.1:" + std::to_string(ntohs(addr.sin_port)), 3);
+  ServeBenchmarkConfig c = scripted_config("http://127.0.0.1:" + std::to_string(port), 3);
   const ServeBenchmarkResult r = run_serve_benchmark(c);
   ::shutdown(fd, SHUT_RDWR);
   ::close(fd);
