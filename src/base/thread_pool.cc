@@ -1,6 +1,5 @@
 #include "base/thread_pool.h"
 
-#include <sched.h>
 #include <spdlog/spdlog.h>
 
 #include <algorithm>
@@ -78,13 +77,7 @@ ThreadPool::ThreadPool(int num_threads, std::vector<int> cpus)
 }
 
 std::vector<int> ThreadPool::allowed_cpus() {
-  std::vector<int> cpus;
-  cpu_set_t set;
-  CPU_ZERO(&set);
-  if (sched_getaffinity(0, sizeof(set), &set) == 0) {
-    for (int c = 0; c < CPU_SETSIZE; ++c)
-      if (CPU_ISSET(c, &set)) cpus.push_back(c);
-  }
+  std::vector<int> cpus = thread_cpus();
   if (cpus.empty())
     for (unsigned c = 0; c < std::max(1u, std::thread::hardware_concurrency()); ++c)
       cpus.push_back(static_cast<int>(c));

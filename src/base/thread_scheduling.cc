@@ -60,11 +60,11 @@ bool set_current_thread_cpus(const std::vector<int>& cpus) {
   return rc == 0;
 }
 
-std::vector<int> current_thread_cpus() {
+std::vector<int> thread_cpus(int tid) {
   cpu_set_t set;
   CPU_ZERO(&set);
   std::vector<int> cpus;
-  if (pthread_getaffinity_np(pthread_self(), sizeof(set), &set) != 0) return cpus;
+  if (sched_getaffinity(tid, sizeof(set), &set) != 0) return cpus;
   for (int c = 0; c < CPU_SETSIZE; ++c)
     if (CPU_ISSET(c, &set)) cpus.push_back(c);
   return cpus;

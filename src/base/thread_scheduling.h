@@ -28,8 +28,9 @@ bool current_thread_is_batch_scheduled();
 // false, with a warning, when the OS refuses (a CPU outside the process's cpuset, say).
 bool set_current_thread_cpus(const std::vector<int>& cpus);
 
-// The CPUs the calling thread may run on, ascending.
-std::vector<int> current_thread_cpus();
+// The CPUs the thread with Linux thread id `tid` may run on, ascending (0: the calling thread);
+// empty when it cannot be read (a thread that has exited).
+std::vector<int> thread_cpus(int tid = 0);
 
 // SCHED_BATCH for the calling thread while it lives, then back to the policy it had.
 class BatchSchedulingScope {

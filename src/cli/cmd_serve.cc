@@ -82,10 +82,10 @@ void prefault_weights(const GgufFile& gguf) {
 }
 
 // --io-cpus: the HTTP I/O thread and the API worker get these CPUs, the engine's threads the
-// others this process may use (pinned one to a CPU; --threads defaults to as many as there are
-// CPUs for them, at most the physical cores). Returns the engine's CPUs.
-std::vector<int> split_cpus(const std::vector<int>& io_cpus, EngineConfig& config) {
-  const std::vector<int> allowed = ThreadPool::allowed_cpus();
+// others of `allowed`, the CPUs this process may use (pinned one to a CPU; --threads defaults to
+// as many as there are CPUs for them, at most the physical cores). Returns the engine's CPUs.
+std::vector<int> split_cpus(const std::vector<int>& io_cpus, const std::vector<int>& allowed,
+                            EngineConfig& config) {
   for (int cpu : io_cpus)
     if (std::find(allowed.begin(), allowed.end(), cpu) == allowed.end())
       fail("--io-cpus: CPU {} is not one this process may run on ({})", cpu,
@@ -117,15 +117,15 @@ struct Replicas {
 };
 
 // `cpus`: the CPUs the engines' threads may use, split among the replicas; with one replica its
-// threads are pinned to them only when `pin` is set (--io-cpus).
+// threads are pinned to them only under --io-cpus.
 Replicas build_replicas(const ServeOptions& o, const EngineConfig& config, LoadedModel& lm,
-                        const std::vector<int>& cpus, bool pin) {
+                        const std::vector<int>& cpus) {
   const int num = o.replicas;
   if (num < 1 || num > 256) fail("--replicas must be in 1..256, got {}", num);
   Replicas out;
   if (num == 1) {
     EngineConfig one = config;
-    if (pin) one.cpu_affinity = cpus;
+    if (!o.io_cpus.empty()) one.cpu_affinity = cpus;
     out.engines.push_back(std::make_unique<Engine>(*lm.model, *lm.tokenizer, one));
     out.group = std::make_unique<EngineGroup>(*out.engines[0]);
     return out;
@@ -206,7 +206,7 @@ int run_serve(const ServeOptions& o) {
   std::vector<int> engine_cpus = ThreadPool::allowed_cpus();
   if (!o.io_cpus.empty()) {
     api.http.cpus = parse_cpu_list(o.io_cpus);
-    engine_cpus = split_cpus(api.http.cpus, config);
+    engine_cpus = split_cpus(api.http.cpus, engine_cpus, config);
   }
   LoadedModel lm = load_model(o.model_path, o.mmap);
   if (o.mmap) prefault_weights(lm.model->gguf());
@@ -223,7 +223,7 @@ int run_serve(const ServeOptions& o) {
     }
   }
 
-  Replicas replicas = build_replicas(o, config, lm, engine_cpus, !o.io_cpus.empty());
+  Replicas replicas = build_replicas(o, config, lm, engine_cpus);
   server::ApiServer server(*replicas.group, api);
   server.start();
   spdlog::info("serving {} on http://{}:{} (OpenAI API under /v1; Ctrl-C to stop)",

@@ -41,19 +41,19 @@ TEST(ThreadScheduling, ScopeRestoresThePolicy) {
 }
 
 TEST(ThreadScheduling, CpusAreSetPerThreadAndInherited) {
-  const std::vector<int> allowed = current_thread_cpus();
+  const std::vector<int> allowed = thread_cpus();
   ASSERT_FALSE(allowed.empty());
   const std::vector<int> last{allowed.back()};
   std::thread([&] {
     ASSERT_TRUE(set_current_thread_cpus(last));
-    EXPECT_EQ(current_thread_cpus(), last);
+    EXPECT_EQ(thread_cpus(), last);
     std::vector<int> child;
-    std::thread([&] { child = current_thread_cpus(); }).join();
+    std::thread([&] { child = thread_cpus(); }).join();
     EXPECT_EQ(child, last);
     EXPECT_FALSE(set_current_thread_cpus({-1}));
-    EXPECT_EQ(current_thread_cpus(), last);  // a refused call changes nothing
+    EXPECT_EQ(thread_cpus(), last);  // a refused call changes nothing
   }).join();
-  EXPECT_EQ(current_thread_cpus(), allowed);  // other threads keep theirs
+  EXPECT_EQ(thread_cpus(), allowed);  // other threads keep theirs
 }
 
 }  // namespace

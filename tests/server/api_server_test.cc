@@ -5,8 +5,6 @@
 
 #include <gtest/gtest.h>
 
-#include <sched.h>
-
 #include <filesystem>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -239,21 +237,13 @@ TEST_F(ApiServerTest, ApiKeyIsRequiredOnV1Only) {
 // Threads of this process allowed exactly these CPUs.
 int count_threads_on(const std::vector<int>& cpus) {
   int n = 0;
-  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task")) {
-    cpu_set_t set;
-    CPU_ZERO(&set);
-    if (sched_getaffinity(std::stoi(task.path().filename().string()), sizeof(set), &set) != 0)
-      continue;
-    std::vector<int> on;
-    for (int c = 0; c < CPU_SETSIZE; ++c)
-      if (CPU_ISSET(c, &set)) on.push_back(c);
-    n += on == cpus;
-  }
+  for (const auto& task : std::filesystem::directory_iterator("/proc/self/task"))
+    n += thread_cpus(std::stoi(task.path().filename().string())) == cpus;
   return n;
 }
 
 TEST_F(ApiServerTest, HttpThreadsAndWorkerRunOnTheIoCpus) {
-  const std::vector<int> allowed = current_thread_cpus();
+  const std::vector<int> allowed = thread_cpus();
   if (allowed.size() < 2) GTEST_SKIP() << "needs two CPUs";
   const std::vector<int> io{allowed.back()};
   ASSERT_EQ(count_threads_on(io), 0);

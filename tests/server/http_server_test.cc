@@ -100,7 +100,7 @@ class HttpServerTest : public ::testing::Test {
           } else if (req.path == "/cpus") {
             HttpResponse response;
             response.content_type = "text/plain";
-            response.body = format_cpu_list(current_thread_cpus());
+            response.body = format_cpu_list(thread_cpus());
             r->respond(std::move(response));
           } else if (req.path == "/throw") {
             throw std::runtime_error("boom");
@@ -707,7 +707,7 @@ TEST_F(HttpServerTest, DestroyWithoutStartOrStop) {
 }
 
 TEST_F(HttpServerTest, IoThreadsRunOnTheirCpus) {
-  const std::vector<int> allowed = current_thread_cpus();
+  const std::vector<int> allowed = thread_cpus();
   ASSERT_FALSE(allowed.empty());
   start({.cpus = {allowed.back()}});
   Client c(port());
